@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import type { ResolvedNode } from '../validate/types.js';
+import type { NodeDefinition } from '../define-node.js';
+
+/** Canonical text of a constant: sorted keys, exact bigints, typed so 1 and "1" differ. */
+function canonical(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'bigint':
+      return `${v}n`;
+    case 'number':
+      return Object.is(v, -0) ? '-0' : String(v);
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+      break;
+  }
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return String(v);
+}
+
+/**
+ * A node's content key: its type and version, constant inputs, fingerprint, and the keys (and slots) of
+ * what feeds it. Node ids are left out, so renumbered or different workflows share results.
+ */
+export function cacheKey(def: NodeDefinition, node: ResolvedNode, upstream: (id: string) => string, fingerprint: string | undefined, hidden: string): string {
+  const h = createHash('sha256');
+  h.update(`${def.type}\0${def.version}\0`);
+  for (const name of Object.keys(node.inputs).sort()) {
+    const inp = node.inputs[name]!;
+    h.update(name);
+    h.update(inp.kind === 'const' ? `=${canonical(inp.value)}` : `<${upstream(inp.from)}#${inp.slot}`);
+    h.update('\0');
+  }
+  if (fingerprint !== undefined) h.update(`fp:${fingerprint}\0`);
+  if (hidden) h.update(`hidden:${hidden}`);
+  return h.digest('base64url');
+}

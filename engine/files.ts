@@ -1,0 +1,141 @@
+import { mkdir, readdir, rename, writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { EngineError } from './errors.js';
+
+export type FolderType = 'output' | 'temp' | 'input';
+
+/** A file an output node may write: where it goes and how clients refer to it. */
+export interface ReservedFile {
+  readonly path: string;
+  readonly filename: string;
+  readonly subfolder: string;
+  readonly type: FolderType;
+}
+
+export interface ReserveRequest {
+  readonly type: 'output' | 'temp';
+  /** ComfyUI filename_prefix; may contain subfolders (`portraits/take1`). */
+  readonly prefix: string;
+  readonly extension: string;
+  readonly count: number;
+  /** Node id, so a host can derive stable names per prompt and node. */
+  readonly nodeId: string;
+}
+
+/** The folders a node may use and the host's output naming policy. */
+export interface FileAccess {
+  readonly inputDir: string;
+  readonly outputDir: string;
+  readonly tempDir: string;
+  reserve(req: ReserveRequest): Promise<ReservedFile[]>;
+  /** Writes through a temp file and a rename, so readers never see a torn file. */
+  writeAtomic(filePath: string, data: Uint8Array): Promise<void>;
+}
+
+export class PathEscapeError extends EngineError {
+  override name = 'PathEscapeError';
+}
+
+/** Resolves `sub` below `root`, refusing anything that would land outside it. */
+export function containedPath(root: string, sub: string): string {
+  const base = path.resolve(root);
+  const full = path.resolve(base, sub);
+  if (full !== base && !full.startsWith(base + path.sep)) {
+    throw new PathEscapeError(`'${sub}' resolves outside ${base}`);
+  }
+  return full;
+}
+
+export async function writeAtomic(filePath: string, data: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(filePath), { recursive: true });
+  const tmp = `${filePath}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, filePath);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Replaces ComfyUI's `%date:yyyy-MM-dd%` style tokens in a filename prefix. */
+export function expandPrefix(prefix: string, now = new Date()): string {
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return prefix.replace(/%date:([^%]+)%/g, (_m, fmt: string) =>
+    fmt
+      .replace(/yyyy/g, String(now.getFullYear()))
+      .replace(/yy/g, pad(now.getFullYear() % 100))
+      .replace(/MM/g, pad(now.getMonth() + 1))
+      .replace(/dd/g, pad(now.getDate()))
+      .replace(/hh/g, pad(now.getHours()))
+      .replace(/mm/g, pad(now.getMinutes()))
+      .replace(/ss/g, pad(now.getSeconds())),
+  );
+}
+
+/** Splits a prefix into its subfolder and file stem, refusing escapes from the folder. */
+export function splitPrefix(root: string, prefix: string): { subfolder: string; stem: string; dir: string } {
+  const expanded = expandPrefix(prefix).replace(/\\/g, '/');
+  const subfolder = path.posix.dirname(expanded) === '.' ? '' : path.posix.dirname(expanded);
+  const stem = path.posix.basename(expanded) || 'latentflow';
+  const dir = containedPath(root, subfolder);
+  return { subfolder, stem, dir };
+}
+
+/**
+ * ComfyUI's naming: `{stem}_{counter:05}_.{ext}`, counter one past the highest already in the folder.
+ * Reservations in one process are serialised so concurrent jobs never pick the same counter.
+ */
+export class CounterNaming {
+  private readonly next = new Map<string, number>();
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly dirs: { output: string; temp: string }) {}
+
+  reserve(req: ReserveRequest): Promise<ReservedFile[]> {
+    const run = this.lock.then(() => this.reserveNow(req));
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reserveNow(req: ReserveRequest): Promise<ReservedFile[]> {
+    const root = req.type === 'output' ? this.dirs.output : this.dirs.temp;
+    const { subfolder, stem, dir } = splitPrefix(root, req.prefix);
+    await mkdir(dir, { recursive: true });
+    const key = `${dir}\0${stem}\0${req.extension}`;
+    let counter = this.next.get(key);
+    if (counter === undefined) {
+      const re = new RegExp(`^${escapeRegExp(stem)}_(\\d+)_?\\.`);
+      let max = 0;
+      for (const f of await readdir(dir)) {
+        const m = re.exec(f);
+        if (m) max = Math.max(max, Number(m[1]));
+      }
+      counter = max + 1;
+    }
+    const files: ReservedFile[] = [];
+    for (let i = 0; i < req.count; i++, counter++) {
+      const filename = `${stem}_${String(counter).padStart(5, '0')}_.${req.extension}`;
+      files.push({ path: path.join(dir, filename), filename, subfolder, type: req.type });
+    }
+    this.next.set(key, counter);
+    return files;
+  }
+}
+
+/** The default FileAccess: ComfyUI's folders and counter naming. */
+export function localFiles(dirs: { input: string; output: string; temp: string }): FileAccess {
+  const naming = new CounterNaming(dirs);
+  return {
+    inputDir: dirs.input,
+    outputDir: dirs.output,
+    tempDir: dirs.temp,
+    reserve: (req) => naming.reserve(req),
+    writeAtomic,
+  };
+}
