@@ -1,0 +1,103 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ValidationFailedError, WorkflowParseError, checkStructure, type ApiWorkflow, type JsonValue } from '../../engine/index.js';
+import { loadWorkflowFile } from '../load-workflow.js';
+import { applyOverrides, parseSet, OverrideError } from '../overrides.js';
+import { formatValidationErrors } from '../format-errors.js';
+import { humanReporter, jsonReporter } from '../progress-reporter.js';
+import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
+
+export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
+
+interface RunFlags extends HostFlags {
+  set: string[];
+  json?: boolean;
+}
+
+function collect(value: string, prev: string[]): string[] {
+  return [...prev, value];
+}
+
+/** `latentflow run <workflow>`: validate, execute in-process, print where outputs went. */
+export async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  let prompt: ApiWorkflow;
+  let workflow: JsonValue | undefined;
+  try {
+    const loaded = await loadWorkflowFile(file);
+    workflow = loaded.workflow;
+    const shape = checkStructure(loaded.prompt);
+    if (!shape.ok) {
+      process.stderr.write(`invalid workflow ${file}:\n${shape.issues.map((i) => `  ${i.message}`).join('\n')}\n`);
+      return EXIT.invalid;
+    }
+    prompt = applyOverrides(shape.workflow, flags.set.map(parseSet));
+  } catch (e) {
+    if (e instanceof WorkflowParseError || e instanceof OverrideError) {
+      process.stderr.write(`invalid workflow: ${e.message}\n`);
+      return EXIT.invalid;
+    }
+    throw e;
+  }
+  const host = await openHost(hostOptions(flags));
+  try {
+    const v = host.engine.validate(prompt);
+    if (!v.ok || Object.keys(v.node_errors).length) {
+      process.stderr.write(`invalid workflow ${file}:\n${formatValidationErrors(v).join('\n')}\n`);
+      return EXIT.invalid;
+    }
+    const classOf = (id: string) => prompt[id]?.class_type ?? '?';
+    const reporter = flags.json ? jsonReporter((l) => process.stdout.write(`${l}\n`)) : humanReporter(process.stderr, classOf);
+    const ac = new AbortController();
+    const onSigint = () => ac.abort();
+    process.once('SIGINT', onSigint);
+    const result = await host.engine.runValidated(prompt, v, {
+      signal: ac.signal,
+      onEvent: (ev) => reporter.onEvent(ev),
+      extraData: workflow !== undefined ? { extra_pnginfo: { workflow } } : undefined,
+    });
+    process.off('SIGINT', onSigint);
+    reporter.done();
+    if (!flags.json) {
+      for (const [id, ui] of Object.entries(result.outputs)) {
+        for (const img of (ui.images ?? []) as { filename: string; subfolder: string; type: string }[]) {
+          const root = img.type === 'temp' ? host.folders.temp : img.type === 'input' ? host.folders.input : host.folders.output;
+          process.stdout.write(`${path.join(root, img.subfolder, img.filename)}  (node ${id})\n`);
+        }
+      }
+    }
+    if (result.status === 'success') return EXIT.ok;
+    if (result.status === 'interrupted') process.stderr.write('interrupted\n');
+    return EXIT.failed;
+  } catch (e) {
+    if (e instanceof ValidationFailedError) {
+      process.stderr.write(`${formatValidationErrors(e.result).join('\n')}\n`);
+      return EXIT.invalid;
+    }
+    throw e;
+  } finally {
+    await host.close();
+  }
+}
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('run a workflow (API-format JSON, or a PNG that carries one) in-process')
+    .argument('<workflow>', 'workflow .json or .png')
+    .option('--set <node.input=value>', 'override an input; node by id or title; repeatable', collect, [])
+    .option('--json', 'print the engine events as JSON lines');
+  hostFlagsOn(cmd);
+  cmd.action(async (file: string, flags: RunFlags) => {
+    process.exitCode = await runCommand(file, flags);
+  });
+}
+
+export function hostFlagsOn(cmd: Command): Command {
+  return cmd
+    .option('--base-dir <dir>', 'folder holding models/, input/, output/, temp/, data/', process.cwd())
+    .option('--output <dir>', 'output folder (default <base-dir>/output)')
+    .option('--input-dir <dir>', 'input folder (default <base-dir>/input)')
+    .option('--models-dir <dir>', 'models folder (default <base-dir>/models)')
+    .option('--memory-budget <GiB>', 'model memory budget in GiB', parseFloat);
+}
+

@@ -1,0 +1,24 @@
+import { createHost, type Host, type HostOptions } from '../nodes/host.js';
+
+/** Folder and memory flags shared by run, serve and the batch commands. */
+export interface HostFlags {
+  baseDir?: string;
+  output?: string;
+  inputDir?: string;
+  modelsDir?: string;
+  memoryBudget?: number;
+}
+
+export function hostOptions(flags: HostFlags): HostOptions {
+  return {
+    baseDir: flags.baseDir,
+    outputDir: flags.output,
+    inputDir: flags.inputDir,
+    modelsDir: flags.modelsDir,
+    memoryBudgetBytes: flags.memoryBudget !== undefined ? Math.round(flags.memoryBudget * 2 ** 30) : undefined,
+  };
+}
+
+export function openHost(opts: HostOptions): Promise<Host> {
+  return createHost(opts);
+}

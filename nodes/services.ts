@@ -1,0 +1,13 @@
+import { serviceKey } from '../engine/index.js';
+
+/** The folders of one latentflow installation (ComfyUI's layout; see docs/architecture.md). */
+export interface Folders {
+  readonly base: string;
+  readonly models: string;
+  readonly input: string;
+  readonly output: string;
+  readonly temp: string;
+  readonly data: string;
+}
+
+export const FOLDERS = serviceKey<Folders>('folders');
