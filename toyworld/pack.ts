@@ -1,0 +1,90 @@
+/**
+ * Assembles every file of the toyworld pack in memory: path (relative to models/) -> contents. The
+ * SD checkpoint flavours reproduce the I/O signatures of real exporters (spec/models.md).
+ */
+import {
+  classifierPreprocessorConfig,
+  clipConfig,
+  clipPreprocessorConfig,
+  modelIndex,
+  schedulerConfig,
+  sdTextEncoderConfig,
+  unetConfig,
+  vaeConfig,
+} from './configs.js';
+import { prototypeLatents } from './latents.js';
+import { buildClassifier } from './models/classifier.js';
+import { buildClipModel, buildClipText, buildClipVision } from './models/clip.js';
+import type { FloatIo } from './models/ops.js';
+import { buildSdTextEncoder } from './models/text-encoder.js';
+import { buildUnet, type UnetOptions } from './models/unet.js';
+import { buildVaeDecoder, buildVaeEncoder, type VaeEncoderOptions } from './models/vae.js';
+import { fastTokenizerJson, json, slowTokenizerFiles, tokenizerConfig } from './tokenizer-files.js';
+import { buildVocab, type ToyVocab } from './vocab.js';
+import { classLabels } from './world.js';
+
+export interface Flavour {
+  name: string;
+  ids: 'int32' | 'int64';
+  io: FloatIo;
+  timestep: UnetOptions['timestep'];
+  prediction: UnetOptions['prediction'];
+  vaeOutput: VaeEncoderOptions['output'];
+}
+
+const BASE: Flavour = { name: 'toyworld-shapes', ids: 'int32', io: 'float32', timestep: 'float', prediction: 'epsilon', vaeOutput: 'latent_sample' };
+
+/** The default (diffusers-script) checkpoint and its exporter flavours. */
+export const FLAVOURS: readonly Flavour[] = [
+  BASE,
+  { ...BASE, name: 'toyworld-shapes-int64t', timestep: 'int64' },
+  { ...BASE, name: 'toyworld-shapes-scalart', timestep: 'scalar' },
+  { ...BASE, name: 'toyworld-shapes-fp16', io: 'float16' },
+  { ...BASE, name: 'toyworld-shapes-vpred', prediction: 'v_prediction' },
+  { ...BASE, name: 'toyworld-shapes-latentparams', ids: 'int64', vaeOutput: 'latent_parameters' },
+];
+
+export const CLIP_FOLDER = 'clip_vision/toyworld-clip';
+export const CLASSIFIER_FOLDER = 'classifiers/toyworld-shapes';
+
+export type PackFiles = Map<string, Uint8Array>;
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function checkpointFiles(f: Flavour, vocab: ToyVocab, latents: Float32Array, out: PackFiles): void {
+  const dir = `checkpoints/${f.name}`;
+  const vae = json(vaeConfig());
+  out.set(`${dir}/model_index.json`, utf8(json(modelIndex())));
+  for (const [name, text] of Object.entries(slowTokenizerFiles(vocab))) out.set(`${dir}/tokenizer/${name}`, utf8(text));
+  out.set(`${dir}/text_encoder/config.json`, utf8(json(sdTextEncoderConfig(vocab))));
+  out.set(`${dir}/text_encoder/model.onnx`, buildSdTextEncoder(vocab, { ids: f.ids, io: f.io }));
+  out.set(`${dir}/unet/config.json`, utf8(json(unetConfig())));
+  out.set(`${dir}/unet/model.onnx`, buildUnet(latents, { io: f.io, timestep: f.timestep, prediction: f.prediction }));
+  out.set(`${dir}/vae_encoder/config.json`, utf8(vae));
+  out.set(`${dir}/vae_encoder/model.onnx`, buildVaeEncoder({ io: f.io, output: f.vaeOutput }));
+  out.set(`${dir}/vae_decoder/config.json`, utf8(vae));
+  out.set(`${dir}/vae_decoder/model.onnx`, buildVaeDecoder({ io: f.io }));
+  out.set(`${dir}/scheduler/scheduler_config.json`, utf8(json(schedulerConfig(f.prediction))));
+}
+
+/** Builds the whole pack; deterministic, so the same bytes every run. */
+export function buildPack(): PackFiles {
+  const vocab = buildVocab();
+  const latents = prototypeLatents();
+  const out: PackFiles = new Map();
+  for (const f of FLAVOURS) checkpointFiles(f, vocab, latents, out);
+
+  out.set(`${CLIP_FOLDER}/config.json`, utf8(json(clipConfig(vocab))));
+  out.set(`${CLIP_FOLDER}/preprocessor_config.json`, utf8(json(clipPreprocessorConfig())));
+  out.set(`${CLIP_FOLDER}/tokenizer.json`, utf8(json(fastTokenizerJson(vocab))));
+  for (const [name, text] of Object.entries(slowTokenizerFiles(vocab))) out.set(`${CLIP_FOLDER}/${name}`, utf8(text));
+  out.set(`${CLIP_FOLDER}/tokenizer_config.json`, utf8(json(tokenizerConfig())));
+  out.set(`${CLIP_FOLDER}/onnx/text_model.onnx`, buildClipText(vocab));
+  out.set(`${CLIP_FOLDER}/onnx/vision_model.onnx`, buildClipVision());
+  out.set(`${CLIP_FOLDER}/onnx/model.onnx`, buildClipModel(vocab));
+
+  out.set(`${CLASSIFIER_FOLDER}/model.onnx`, buildClassifier());
+  out.set(`${CLASSIFIER_FOLDER}/labels.txt`, utf8(`${classLabels().join('\n')}\n`));
+  out.set(`${CLASSIFIER_FOLDER}/preprocessor_config.json`, utf8(json(classifierPreprocessorConfig())));
+  return out;
+}
