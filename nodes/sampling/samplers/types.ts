@@ -1,0 +1,34 @@
+import type { Tensor } from '../../runtime/tensor.js';
+
+/** The model as samplers see it: the denoised estimate D(x, sigma) (k-diffusion convention). */
+export type Denoiser = (x: Tensor, sigma: number) => Promise<Tensor>;
+
+export interface StepInfo {
+  i: number;
+  total: number;
+  /** The latent at sigma (before this step's update), in k-diffusion scaling. */
+  x: Tensor;
+  denoised: Tensor;
+  sigma: number;
+  sigmaNext: number;
+}
+
+export interface SamplerOptions {
+  /** Seeded standard-normal source for ancestral and SDE samplers. */
+  noise: (shape: readonly number[]) => Tensor;
+  /** Called once per step, after the step's first model call. */
+  onStep?: (s: StepInfo) => void | Promise<void>;
+  /** Checked before each model call; an abort throws signal.reason. */
+  signal?: AbortSignal;
+  /** Ancestral / SDE noise amount (default 1). */
+  eta?: number;
+  /** Noise multiplier (default 1). */
+  sNoise?: number;
+}
+
+export type Sampler = (denoise: Denoiser, x: Tensor, sigmas: Float64Array, opts: SamplerOptions) => Promise<Tensor>;
+
+/** Thrown when the denoiser returns a tensor whose shape differs from its input's. */
+export class DenoiserShapeError extends Error {
+  override readonly name = 'DenoiserShapeError';
+}
