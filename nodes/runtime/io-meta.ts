@@ -1,4 +1,5 @@
-import type { DType, Tensor } from './tensor.js';
+import type { DType } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 /** ONNX element types as onnxruntime names them (`Tensor.Type`); a session may declare any of them. */
 export type ElementType =
@@ -53,4 +54,30 @@ export function elementTypeFromOnnx(code: number): ElementType {
     9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16', 21: 'uint4', 22: 'int4',
   };
   return byCode[code] ?? 'unknown';
+}
+
+/** What callers may pass: any tensor, including one whose element type is only known at run time. */
+export type FeedMap = Readonly<Record<string, Tensor<DType>>>;
+
+/** Thrown when a tensor's data array does not match its declared element type. */
+export class TensorDataError extends Error {
+  override readonly name = 'TensorDataError';
+}
+
+/** Turns a `Tensor<DType>` into the discriminated union, checking that data and dtype agree. */
+export function narrowTensor(t: Tensor<DType>): AnyTensor {
+  const { dtype, data, shape } = t;
+  if (dtype === 'float32' && data instanceof Float32Array) return new Tensor(dtype, data, shape);
+  if (dtype === 'float16' && data instanceof Uint16Array) return new Tensor(dtype, data, shape);
+  if (dtype === 'int32' && data instanceof Int32Array) return new Tensor(dtype, data, shape);
+  if (dtype === 'int64' && data instanceof BigInt64Array) return new Tensor(dtype, data, shape);
+  if (dtype === 'uint8' && data instanceof Uint8Array) return new Tensor(dtype, data, shape);
+  if (dtype === 'bool' && data instanceof Uint8Array) return new Tensor(dtype, data, shape);
+  throw new TensorDataError(`a ${dtype} tensor cannot hold a ${data.constructor.name}`);
+}
+
+export function narrowFeeds(feeds: FeedMap): TensorMap {
+  const out: TensorMap = {};
+  for (const [k, t] of Object.entries(feeds)) out[k] = narrowTensor(t);
+  return out;
 }

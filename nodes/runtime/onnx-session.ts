@@ -2,23 +2,14 @@
  * The one module that imports onnxruntime-node. It runs inside inference workers (and in benchmarks
  * that contrast main-thread inference); everything else talks to sessions through session-client.
  */
-import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InferenceError, ModelLoadError, feedReport } from './errors.js';
 import { adaptFeeds, fromSessionOutput, planOutputs } from './feeds.js';
-import type { AnyTensor, Dim, IoMeta, TensorMap } from './io-meta.js';
-import { toElementType } from './io-meta.js';
+import type { AnyTensor, Dim, FeedMap, IoMeta, TensorMap } from './io-meta.js';
+import { narrowFeeds, toElementType } from './io-meta.js';
 import { inspectModelFile } from './model-file.js';
-
-export interface SessionOptions {
-  /** Threads for one operator; defaults to every core (workers run one session call at a time). */
-  intraOpNumThreads?: number;
-  /** Pin symbolic dims (e.g. { batch: 2, height: 64 }) so onnxruntime can plan memory and kernels. */
-  freeDimensionOverrides?: Record<string, number>;
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-}
-
-export const DEFAULT_INTRA_OP_THREADS = Math.max(1, availableParallelism());
+import type { SessionOptions } from './onnx-session-options.js';
+import { DEFAULT_INTRA_OP_THREADS } from './onnx-session-options.js';
 
 function ortOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
   return {
@@ -88,8 +79,8 @@ export class OnnxSession {
    * Runs with adapted feeds. `outputs` lists alias groups (e.g. [['out_sample', 'latent']]); results
    * are keyed by each group's first name. Without it every output comes back under its own name.
    */
-  async run(feeds: TensorMap, outputs?: readonly (readonly string[])[]): Promise<TensorMap> {
-    const adapted = adaptFeeds(this.inputs, feeds);
+  async run(feeds: FeedMap, outputs?: readonly (readonly string[])[]): Promise<TensorMap> {
+    const adapted = adaptFeeds(this.inputs, narrowFeeds(feeds));
     const plan = planOutputs(this.outputs, outputs);
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(adapted)) ortFeeds[name] = toOrt(t);

@@ -1,0 +1,65 @@
+/**
+ * Worker-thread entry: hosts onnxruntime sessions so their blocking `run` never stalls the main
+ * thread. Requests are answered in arrival order; results travel back as transferred buffers.
+ */
+import { parentPort } from 'node:worker_threads';
+import { toWireError } from './errors.js';
+import { OnnxSession } from './onnx-session.js';
+import type { FromWorker, ToWorker } from './wire.js';
+import { packTensors, unpackTensors } from './wire.js';
+
+class WorkerFaultDrill extends Error {
+  override readonly name = 'WorkerFaultDrill';
+}
+
+const port = parentPort;
+if (port === null) throw new TypeError('inference-worker must run in a worker thread');
+
+const sessions = new Map<number, OnnxSession>();
+let nextSessionId = 1;
+
+function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(m, transfer);
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'load': {
+      const s = await OnnxSession.create(m.path, m.options);
+      const sessionId = nextSessionId++;
+      sessions.set(sessionId, s);
+      reply({ type: 'loaded', id: m.id, sessionId, inputs: [...s.inputs], outputs: [...s.outputs], bytes: s.bytes });
+      return;
+    }
+    case 'run': {
+      const s = sessions.get(m.sessionId);
+      if (!s) throw new TypeError(`no session ${m.sessionId} in this worker`);
+      const out = await s.run(unpackTensors(m.feeds), m.outputs);
+      const { wire, transfer } = packTensors(out, false);
+      reply({ type: 'result', id: m.id, tensors: wire }, transfer);
+      return;
+    }
+    case 'release': {
+      const s = sessions.get(m.sessionId);
+      sessions.delete(m.sessionId);
+      await s?.release();
+      reply({ type: 'released', id: m.id });
+      return;
+    }
+    case 'crash':
+      return;
+  }
+}
+
+// Requests run one after another: onnxruntime's run blocks this thread anyway, and a strict order keeps
+// a release from overtaking the runs queued before it.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (m: ToWorker) => {
+  // Thrown synchronously so the worker dies before it handles anything queued after the drill.
+  if (m.type === 'crash') throw new WorkerFaultDrill('inference worker fault drill');
+  queue = queue.then(() =>
+    handle(m).catch((e: unknown) => {
+      if (m.type !== 'crash') reply({ type: 'error', id: m.id, error: toWireError(e) });
+    }),
+  );
+});

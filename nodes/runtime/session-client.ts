@@ -1,0 +1,312 @@
+/**
+ * Main-thread side of inference: sessions live in worker threads and are reached through
+ * `ModelSession` proxies. A crashed worker rejects its pending calls and is replaced; its sessions
+ * reload on their next run.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  InferenceAbortedError, InferenceError, RuntimeConfigError, SessionClosedError, WorkerCrashedError, fromWireError,
+} from './errors.js';
+import type { FeedMap, IoMeta, TensorMap } from './io-meta.js';
+import { narrowFeeds } from './io-meta.js';
+import type { SessionOptions } from './onnx-session-options.js';
+import type { FromWorker, OutputGroups, ToWorker } from './wire.js';
+import { packTensors, unpackTensors } from './wire.js';
+
+export interface RunOptions {
+  /** Alias groups, one per wanted output (e.g. [['out_sample', 'latent']]); keys are each group's first name. */
+  outputs?: OutputGroups;
+  /** Rejects the call when fired; a run already inside onnxruntime finishes in the worker, unseen. */
+  signal?: AbortSignal;
+  /** Hand the feeds' buffers to the worker instead of copying them (the caller's arrays become unusable). */
+  transferInputs?: boolean;
+}
+
+/** A session proxy on the main thread. */
+export interface ModelSession {
+  readonly path: string;
+  readonly inputs: readonly IoMeta[];
+  readonly outputs: readonly IoMeta[];
+  /** Memory estimate: model file plus external data. */
+  readonly bytes: number;
+  /** Runs started and not yet answered by the worker. */
+  readonly inFlight: number;
+  run(feeds: FeedMap, opts?: RunOptions): Promise<TensorMap>;
+}
+
+export interface SessionClientOptions {
+  /** Worker threads hosting sessions (default 1: on a 2-core box one run already uses both cores). */
+  workers?: number;
+  session?: SessionOptions;
+}
+
+export const DEFAULT_WORKERS = 1;
+
+// From TypeScript sources (vitest, tsx) the worker entry is a .ts file; from dist/ it is .js.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/**
+ * NOTE: on Node 20 `execArgv: ['--import', 'tsx']` does not reach a worker's entry module ("Unknown file
+ * extension .ts"), so a source-tree worker boots through a tiny eval script that registers tsx's ESM
+ * loader in the worker first and then imports the entry.
+ */
+/** URL of tsx's ESM register API (its `import` export; the CommonJS build cannot be imported from ESM). */
+function tsxEsmApiUrl(): string {
+  const pkgJson = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg: unknown = JSON.parse(readFileSync(pkgJson, 'utf8'));
+  const rel = importTarget(pkg);
+  return pathToFileURL(path.join(path.dirname(pkgJson), rel)).href;
+}
+
+function importTarget(pkg: unknown): string {
+  const walk = (v: unknown, keys: string[]): unknown =>
+    keys.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? Reflect.get(o, k) : undefined), v);
+  const target = walk(pkg, ['exports', './esm/api', 'import', 'default']);
+  if (typeof target !== 'string') throw new RuntimeConfigError('tsx is installed without an ESM register API (tsx >= 4 needed)');
+  return target;
+}
+
+function spawnWorker(): Worker {
+  if (!FROM_SOURCE) return new Worker(new URL('./inference-worker.js', import.meta.url));
+  const entry = new URL('./inference-worker.ts', import.meta.url).href;
+  const tsxApi = tsxEsmApiUrl();
+  const boot = `import(${JSON.stringify(tsxApi)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
+type Request = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+
+interface Pending {
+  resolve(m: FromWorker): void;
+  reject(e: Error): void;
+}
+
+/** One worker thread and the calls waiting on it. */
+class WorkerSlot {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private lastError: Error | undefined;
+  /** Bumped whenever the worker dies: sessions loaded under an older generation are gone. */
+  generation = 0;
+  bytes = 0;
+  closed = false;
+
+  constructor(readonly index: number) {}
+
+  get threadId(): number | undefined {
+    return this.worker?.threadId;
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const w = spawnWorker();
+    w.on('message', (m: FromWorker) => this.settle(m));
+    w.on('error', (e) => {
+      this.lastError = e;
+    });
+    w.on('exit', (code) => this.onExit(w, code));
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  private settle(m: FromWorker): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if (m.type === 'error') p.reject(fromWireError(m.error));
+    else p.resolve(m);
+  }
+
+  private onExit(w: Worker, code: number): void {
+    if (this.worker !== w) return;
+    this.worker = undefined;
+    this.generation++;
+    this.bytes = 0;
+    const why = this.lastError ? `${this.lastError.name}: ${this.lastError.message}` : `exit code ${code}`;
+    this.lastError = undefined;
+    const err = this.closed
+      ? new SessionClosedError('the inference workers were closed')
+      : new WorkerCrashedError(`inference worker ${this.index} (thread ${w.threadId}) died (${why}); its sessions reload on next use`);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (!this.closed) this.ensure();
+  }
+
+  call(req: Request, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    if (this.closed) return Promise.reject(new SessionClosedError('the inference workers were closed'));
+    const w = this.ensure();
+    const id = this.nextId++;
+    const msg: ToWorker = { ...req, id };
+    return new Promise<FromWorker>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage(msg, transfer);
+    });
+  }
+
+  faultDrill(): void {
+    this.worker?.postMessage({ type: 'crash' } satisfies ToWorker);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    if (w) await w.terminate();
+  }
+}
+
+function unexpected(m: FromWorker, want: string): InferenceError {
+  return new InferenceError(`inference worker answered '${m.type}' to a '${want}' request`);
+}
+
+/** A session proxy; reloads itself in a live worker if its worker died or it was released. */
+export class RemoteSession implements ModelSession {
+  inFlight = 0;
+  lastUsed = 0;
+  private slot: WorkerSlot | undefined;
+  private sessionId = 0;
+  private generation = -1;
+  private reloading: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: SessionClient,
+    readonly path: string,
+    readonly inputs: readonly IoMeta[],
+    readonly outputs: readonly IoMeta[],
+    readonly bytes: number,
+  ) {}
+
+  /** @internal Records where the session lives. */
+  attach(slot: WorkerSlot, sessionId: number): void {
+    this.slot = slot;
+    this.sessionId = sessionId;
+    this.generation = slot.generation;
+  }
+
+  get loaded(): boolean {
+    return this.slot !== undefined && this.slot.generation === this.generation;
+  }
+
+  private async live(): Promise<{ slot: WorkerSlot; sessionId: number }> {
+    while (!this.loaded || !this.slot) {
+      this.reloading ??= this.client.reload(this).finally(() => {
+        this.reloading = undefined;
+      });
+      await this.reloading;
+    }
+    return { slot: this.slot, sessionId: this.sessionId };
+  }
+
+  run(feeds: FeedMap, opts: RunOptions = {}): Promise<TensorMap> {
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(new InferenceAbortedError(`run of ${this.path} aborted before it started`));
+    let packed: ReturnType<typeof packTensors>;
+    try {
+      packed = packTensors(narrowFeeds(feeds), !opts.transferInputs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.inFlight++;
+    this.lastUsed = performance.now();
+    const work = (async () => {
+      try {
+        const { slot, sessionId } = await this.live();
+        const m = await slot.call({ type: 'run', sessionId, feeds: packed.wire, outputs: opts.outputs }, packed.transfer);
+        if (m.type !== 'result') throw unexpected(m, 'run');
+        return unpackTensors(m.tensors);
+      } finally {
+        this.inFlight--;
+        this.lastUsed = performance.now();
+      }
+    })();
+    if (!signal) return work;
+    work.catch(() => undefined);
+    return new Promise<TensorMap>((resolve, reject) => {
+      const onAbort = (): void => reject(new InferenceAbortedError(`run of ${this.path} aborted`));
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** Unloads the session from its worker; the proxy stays usable and reloads on the next run. */
+  async release(): Promise<void> {
+    const slot = this.slot;
+    if (!slot || !this.loaded) return;
+    this.slot = undefined;
+    slot.bytes -= this.bytes;
+    const m = await slot.call({ type: 'release', sessionId: this.sessionId }).catch((e: unknown) => {
+      if (e instanceof WorkerCrashedError || e instanceof SessionClosedError) return undefined;
+      throw e;
+    });
+    if (m && m.type !== 'released') throw unexpected(m, 'release');
+  }
+
+  /** @internal The slot hosting this session, if loaded. */
+  host(): WorkerSlot | undefined {
+    return this.loaded ? this.slot : undefined;
+  }
+}
+
+/** Starts inference workers on demand and loads sessions into the least-loaded one. */
+export class SessionClient {
+  private readonly slots: WorkerSlot[];
+  private readonly sessionOptions: SessionOptions;
+  private closed = false;
+
+  constructor(opts: SessionClientOptions = {}) {
+    const n = opts.workers ?? DEFAULT_WORKERS;
+    if (!Number.isInteger(n) || n < 1) throw new RuntimeConfigError(`workers must be a positive integer, got ${n}`);
+    this.slots = Array.from({ length: n }, (_, i) => new WorkerSlot(i));
+    this.sessionOptions = opts.session ?? {};
+  }
+
+  private pickSlot(): WorkerSlot {
+    return this.slots.reduce((best, s) => (s.bytes < best.bytes ? s : best));
+  }
+
+  private async loadInto(path: string): Promise<{ slot: WorkerSlot; m: Extract<FromWorker, { type: 'loaded' }> }> {
+    if (this.closed) throw new SessionClosedError(`cannot load ${path}: the inference workers were closed`);
+    const slot = this.pickSlot();
+    const m = await slot.call({ type: 'load', path, options: this.sessionOptions });
+    if (m.type !== 'loaded') throw unexpected(m, 'load');
+    slot.bytes += m.bytes;
+    return { slot, m };
+  }
+
+  /** Loads a model in a worker and returns its proxy. */
+  async load(path: string): Promise<RemoteSession> {
+    const { slot, m } = await this.loadInto(path);
+    const s = new RemoteSession(this, path, m.inputs, m.outputs, m.bytes);
+    s.attach(slot, m.sessionId);
+    return s;
+  }
+
+  /** @internal Loads the session again after its worker died or it was released. */
+  async reload(s: RemoteSession): Promise<void> {
+    const { slot, m } = await this.loadInto(s.path);
+    s.attach(slot, m.sessionId);
+  }
+
+  /** Fault drill: makes the worker hosting `s` die of an uncaught error. */
+  faultDrill(s: RemoteSession): void {
+    s.host()?.faultDrill();
+  }
+
+  /** Thread ids of the running workers (for diagnostics). */
+  threadIds(): number[] {
+    return this.slots.map((s) => s.threadId).filter((t): t is number => t !== undefined);
+  }
+
+  /** Terminates every worker; pending calls reject with SessionClosedError. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.close()));
+  }
+}
