@@ -131,6 +131,7 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
     }
   }
   const ready = order.filter((id) => needed.has(id) && waiting.get(id) === 0);
+  let readyHead = 0;
   let running = 0;
   let failure: { id: string; error: unknown } | undefined;
   const inner = new AbortController();
@@ -144,9 +145,9 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
         if (running === 0) resolve();
         return;
       }
-      if (ready.length === 0 && running === 0) return resolve();
-      while (ready.length && running < deps.concurrency) {
-        const id = ready.shift()!;
+      if (readyHead === ready.length && running === 0) return resolve();
+      while (readyHead < ready.length && running < deps.concurrency) {
+        const id = ready[readyHead++]!;
         running++;
         runNode(id).then(
           (out) => {
