@@ -3,7 +3,7 @@
  * thread. Requests are answered in arrival order; results travel back as transferred buffers.
  */
 import { parentPort } from 'node:worker_threads';
-import { toWireError } from './errors.js';
+import { SessionClosedError, toWireError } from './errors.js';
 import { OnnxSession } from './onnx-session.js';
 import type { FromWorker, ToWorker } from './wire.js';
 import { packTensors, unpackTensors } from './wire.js';
@@ -22,7 +22,7 @@ function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(m, transfer);
 }
 
-async function handle(m: ToWorker): Promise<void> {
+async function handle(m: Exclude<ToWorker, { type: 'crash' }>): Promise<void> {
   switch (m.type) {
     case 'load': {
       const s = await OnnxSession.create(m.path, m.options);
@@ -33,7 +33,7 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'run': {
       const s = sessions.get(m.sessionId);
-      if (!s) throw new TypeError(`no session ${m.sessionId} in this worker`);
+      if (!s) throw new SessionClosedError(`session ${m.sessionId} was released from this worker`);
       const out = await s.run(unpackTensors(m.feeds), m.outputs);
       const { wire, transfer } = packTensors(out, false);
       reply({ type: 'result', id: m.id, tensors: wire }, transfer);
@@ -46,8 +46,6 @@ async function handle(m: ToWorker): Promise<void> {
       reply({ type: 'released', id: m.id });
       return;
     }
-    case 'crash':
-      return;
   }
 }
 
@@ -59,7 +57,7 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'crash') throw new WorkerFaultDrill('inference worker fault drill');
   queue = queue.then(() =>
     handle(m).catch((e: unknown) => {
-      if (m.type !== 'crash') reply({ type: 'error', id: m.id, error: toWireError(e) });
+      reply({ type: 'error', id: m.id, error: toWireError(e) });
     }),
   );
 });

@@ -42,7 +42,14 @@ export interface SessionClientOptions {
   /** Worker threads hosting sessions (default 1: on a 2-core box one run already uses both cores). */
   workers?: number;
   session?: SessionOptions;
+  /** Called after a session is loaded or reloaded into a worker. */
+  onLoaded?: (s: RemoteSession) => void;
+  /** Called when a session has no run in flight any more. */
+  onIdle?: (s: RemoteSession) => void;
 }
+
+/** Orders uses across sessions without ties (for least-recently-used eviction). */
+let useClock = 0;
 
 export const DEFAULT_WORKERS = 1;
 
@@ -214,7 +221,7 @@ export class RemoteSession implements ModelSession {
       return Promise.reject(e);
     }
     this.inFlight++;
-    this.lastUsed = performance.now();
+    this.lastUsed = ++useClock;
     const work = (async () => {
       try {
         const { slot, sessionId } = await this.live();
@@ -223,7 +230,8 @@ export class RemoteSession implements ModelSession {
         return unpackTensors(m.tensors);
       } finally {
         this.inFlight--;
-        this.lastUsed = performance.now();
+        this.lastUsed = ++useClock;
+        if (this.inFlight === 0) this.client.idle(this);
       }
     })();
     if (!signal) return work;
@@ -233,6 +241,16 @@ export class RemoteSession implements ModelSession {
       signal.addEventListener('abort', onAbort, { once: true });
       work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
+  }
+
+  /** Marks the session as used now (least-recently-used order). */
+  touch(): void {
+    this.lastUsed = ++useClock;
+  }
+
+  /** Makes sure the session is loaded in a live worker (reloading it if needed). */
+  async load(): Promise<void> {
+    await this.live();
   }
 
   /** Unloads the session from its worker; the proxy stays usable and reloads on the next run. */
@@ -258,9 +276,11 @@ export class RemoteSession implements ModelSession {
 export class SessionClient {
   private readonly slots: WorkerSlot[];
   private readonly sessionOptions: SessionOptions;
+  private readonly hooks: Pick<SessionClientOptions, 'onLoaded' | 'onIdle'>;
   private closed = false;
 
   constructor(opts: SessionClientOptions = {}) {
+    this.hooks = { onLoaded: opts.onLoaded, onIdle: opts.onIdle };
     const n = opts.workers ?? DEFAULT_WORKERS;
     if (!Number.isInteger(n) || n < 1) throw new RuntimeConfigError(`workers must be a positive integer, got ${n}`);
     this.slots = Array.from({ length: n }, (_, i) => new WorkerSlot(i));
@@ -285,6 +305,8 @@ export class SessionClient {
     const { slot, m } = await this.loadInto(path);
     const s = new RemoteSession(this, path, m.inputs, m.outputs, m.bytes);
     s.attach(slot, m.sessionId);
+    s.touch();
+    this.hooks.onLoaded?.(s);
     return s;
   }
 
@@ -292,6 +314,12 @@ export class SessionClient {
   async reload(s: RemoteSession): Promise<void> {
     const { slot, m } = await this.loadInto(s.path);
     s.attach(slot, m.sessionId);
+    this.hooks.onLoaded?.(s);
+  }
+
+  /** @internal */
+  idle(s: RemoteSession): void {
+    this.hooks.onIdle?.(s);
   }
 
   /** Fault drill: makes the worker hosting `s` die of an uncaught error. */

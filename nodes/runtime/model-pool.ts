@@ -1,0 +1,157 @@
+/**
+ * Sessions shared between jobs: each model loads once (concurrent callers share one promise) and
+ * least-recently-used sessions are unloaded when the memory budget is exceeded, never one that has a
+ * run in flight. An unloaded session's proxy stays valid and reloads on its next use.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RuntimeConfigError, SessionClosedError } from './errors.js';
+import type { SessionOptions } from './onnx-session-options.js';
+import type { ModelSession } from './session-client.js';
+import { RemoteSession, SessionClient } from './session-client.js';
+
+/** NOTE: 8 GiB leaves room for activations and the OS on a 24 GiB machine running SD 1.x/2.x in fp32. */
+export const DEFAULT_MEMORY_BUDGET_BYTES = 8 * 1024 ** 3;
+
+export interface ModelPoolOptions {
+  /** Estimated bytes (model files plus external data) the loaded sessions may occupy together. */
+  memoryBudgetBytes?: number;
+  /** Worker threads hosting sessions. */
+  workers?: number;
+  session?: SessionOptions;
+}
+
+export interface PooledSessionStats {
+  path: string;
+  bytes: number;
+  loaded: boolean;
+  inFlight: number;
+}
+
+export interface ModelPoolStats {
+  budgetBytes: number;
+  /** Sum of the estimates of the sessions currently loaded. */
+  residentBytes: number;
+  /** Sessions in least- to most-recently-used order. */
+  sessions: PooledSessionStats[];
+  loads: number;
+  evictions: number;
+}
+
+interface Entry {
+  promise: Promise<RemoteSession>;
+  session?: RemoteSession;
+}
+
+export class ModelPool {
+  readonly budgetBytes: number;
+  private readonly client: SessionClient;
+  private readonly entries = new Map<string, Entry>();
+  private loads = 0;
+  private evictions = 0;
+  private closed = false;
+
+  constructor(opts: ModelPoolOptions = {}) {
+    const budget = opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
+    if (!Number.isFinite(budget) || budget <= 0) throw new RuntimeConfigError(`memory budget must be a positive number of bytes, got ${budget}`);
+    this.budgetBytes = budget;
+    this.client = new SessionClient({
+      workers: opts.workers,
+      session: opts.session,
+      onLoaded: (s) => {
+        this.loads++;
+        this.enforce(this.budgetBytes, s);
+      },
+      onIdle: (s) => this.enforce(this.budgetBytes, s),
+    });
+  }
+
+  /** The shared session for a model file, loading it (once) if needed. */
+  async session(modelPath: string): Promise<ModelSession> {
+    if (this.closed) throw new SessionClosedError(`cannot load ${modelPath}: the model pool is closed`);
+    const key = path.resolve(modelPath);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const promise = this.load(key);
+      const created: Entry = { promise };
+      entry = created;
+      this.entries.set(key, created);
+      promise.then(
+        (s) => {
+          created.session = s;
+        },
+        () => {
+          if (this.entries.get(key) === created) this.entries.delete(key);
+        },
+      );
+    }
+    const s = await entry.promise;
+    s.touch();
+    if (!s.loaded) await s.load();
+    return s;
+  }
+
+  private async load(key: string): Promise<RemoteSession> {
+    // Make room for at least the file itself before the worker reads it; external data is counted after.
+    const fileBytes = await stat(key).then((st) => st.size, () => 0);
+    this.enforce(this.budgetBytes - fileBytes);
+    return this.client.load(key);
+  }
+
+  private sessions(): RemoteSession[] {
+    const out: RemoteSession[] = [];
+    for (const e of this.entries.values()) if (e.session) out.push(e.session);
+    return out.sort((a, b) => a.lastUsed - b.lastUsed);
+  }
+
+  private resident(extra?: RemoteSession): number {
+    const all = new Set(this.sessions());
+    if (extra) all.add(extra);
+    let n = 0;
+    for (const s of all) if (s.loaded) n += s.bytes;
+    return n;
+  }
+
+  /**
+   * Unloads idle sessions, least recently used first, until `limit` is met. `keep` (the session just
+   * loaded or just used) is spared, so a budget smaller than one model cannot make it thrash.
+   */
+  private enforce(limit: number, keep?: RemoteSession): void {
+    let resident = this.resident(keep);
+    for (const s of this.sessions()) {
+      if (resident <= limit) break;
+      if (s === keep || !s.loaded || s.inFlight > 0) continue;
+      resident -= s.bytes;
+      this.evict(s);
+    }
+  }
+
+  private evict(s: RemoteSession): void {
+    this.evictions++;
+    // A failed release leaves the worker holding memory; the next crash or close reclaims it.
+    s.release().catch(() => undefined);
+  }
+
+  stats(): ModelPoolStats {
+    return {
+      budgetBytes: this.budgetBytes,
+      residentBytes: this.resident(),
+      sessions: this.sessions().map((s) => ({ path: s.path, bytes: s.bytes, loaded: s.loaded, inFlight: s.inFlight })),
+      loads: this.loads,
+      evictions: this.evictions,
+    };
+  }
+
+  /** Unloads every session without a run in flight; their proxies reload on next use. */
+  async evictAll(): Promise<void> {
+    const idle = this.sessions().filter((s) => s.loaded && s.inFlight === 0);
+    this.evictions += idle.length;
+    await Promise.all(idle.map((s) => s.release()));
+  }
+
+  /** Terminates the workers; every session becomes unusable. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client.close();
+  }
+}
