@@ -1,11 +1,12 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ValidationFailedError, WorkflowParseError, checkStructure, type ApiWorkflow, type JsonValue } from '../../engine/index.js';
 import { loadWorkflowFile } from '../load-workflow.js';
 import { applyOverrides, parseSet, OverrideError } from '../overrides.js';
 import { formatValidationErrors } from '../format-errors.js';
 import { humanReporter, jsonReporter } from '../progress-reporter.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
+import { batchCommand, type BatchFlags } from '../batch/command.js';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 
@@ -16,6 +17,12 @@ interface RunFlags extends HostFlags {
 
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
 }
 
 /** `latentflow run <workflow>`: validate, execute in-process, print where outputs went. */
@@ -85,10 +92,13 @@ export function registerRun(program: Command): void {
     .description('run a workflow (API-format JSON, or a PNG that carries one) in-process')
     .argument('<workflow>', 'workflow .json or .png')
     .option('--set <node.input=value>', 'override an input; node by id or title; repeatable', collect, [])
-    .option('--json', 'print the engine events as JSON lines');
+    .option('--json', 'print the engine events as JSON lines')
+    .option('--batch <file>', 'run one job per row of a .jsonl or .csv file of overrides (see docs/cli.md)')
+    .option('--sweep <target=values>', 'grid axis: a..b, a,b,c or @file (one value per line); repeatable', collect, [])
+    .option('--jobs <n>', 'batch jobs run at once', positiveInt, 1);
   hostFlagsOn(cmd);
-  cmd.action(async (file: string, flags: RunFlags) => {
-    process.exitCode = await runCommand(file, flags);
+  cmd.action(async (file: string, flags: RunFlags & BatchFlags) => {
+    process.exitCode = flags.batch !== undefined || flags.sweep.length ? await batchCommand(file, flags) : await runCommand(file, flags);
   });
 }
 

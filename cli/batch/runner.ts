@@ -1,0 +1,148 @@
+import path from 'node:path';
+import type { Engine, EngineEvent, ExecutionResult, UiOutput } from '../../engine/index.js';
+import type { BatchFileAccess, WrittenFile } from './batch-files.js';
+import type { JobRecord, Manifest, OutputRecord } from './manifest.js';
+import type { PlannedJob } from './plan.js';
+
+/** What the batch runner reports: the engine's events tagged with their job, plus job-level events. */
+export type BatchEvent =
+  | { type: 'batch_start'; total: number; to_run: number; skipped: number; jobs: number }
+  | { type: 'job_skipped'; job: string; index: number; label: string; outputs: readonly OutputRecord[] }
+  | { type: 'job_start'; job: string; index: number; label: string; overrides: JobRecord['overrides']; seed: JobRecord['seed'] }
+  | { type: 'engine'; job: string; event: EngineEvent }
+  | { type: 'job_end'; job: string; index: number; label: string; record: JobRecord }
+  | { type: 'batch_end'; summary: BatchSummary };
+
+export interface BatchSummary {
+  readonly total: number;
+  /** Jobs finished by this run. */
+  readonly done: number;
+  /** Jobs a previous run finished (outputs verified by sha256). */
+  readonly skipped: number;
+  readonly failed: readonly { job: string; label: string; error: string }[];
+  readonly interrupted: number;
+  readonly pending: number;
+}
+
+export interface BatchRunOptions {
+  readonly engine: Engine;
+  readonly files: BatchFileAccess;
+  readonly manifest: Manifest;
+  readonly jobs: readonly PlannedJob[];
+  /** Jobs in flight at once (`--jobs`). */
+  readonly concurrency: number;
+  /** Aborting stops every running job at its next step boundary and starts no new one. */
+  readonly signal: AbortSignal;
+  readonly extraPngInfo?: Record<string, unknown>;
+  readonly onEvent?: (ev: BatchEvent) => void;
+}
+
+function writesOutputFiles(ui: UiOutput | undefined): boolean {
+  return Object.values(ui ?? {}).some((list) => list.some((x) => x !== null && typeof x === 'object' && 'type' in x && x.type === 'output'));
+}
+
+/**
+ * True when an output node of this job came from the shared cache: it then saved nothing for this
+ * job (its files belong to an earlier job whose workflow differs only outside that node's ancestry).
+ */
+function reusedSavedOutputs(result: ExecutionResult): boolean {
+  return result.cached.some((id) => writesOutputFiles(result.outputs[id]));
+}
+
+function describeError(result: ExecutionResult): JobRecord['error'] {
+  if (result.error) return { node: result.error.nodeId, node_type: result.error.nodeType, type: result.error.errorType, message: result.error.message };
+  return undefined;
+}
+
+function toOutputs(dir: string, written: readonly WrittenFile[]): OutputRecord[] {
+  return written
+    .filter((w) => w.type === 'output')
+    .map((w) => ({ node: w.nodeId, file: path.relative(dir, w.path).split(path.sep).join('/'), sha256: w.sha256, bytes: w.bytes }));
+}
+
+/** Runs the planned jobs, `concurrency` at a time on one engine (one model pool, one output cache). */
+export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
+  const { engine, files, manifest, jobs, signal } = opts;
+  const emit = (ev: BatchEvent) => opts.onEvent?.(ev);
+  const queue: PlannedJob[] = [];
+  let skipped = 0;
+  for (const job of jobs) {
+    if (await manifest.isComplete(job.id)) {
+      skipped++;
+      emit({ type: 'job_skipped', job: job.id, index: job.index, label: job.label, outputs: manifest.get(job.id)!.outputs });
+    } else queue.push(job);
+  }
+  const concurrency = Math.max(1, Math.min(opts.concurrency, queue.length || 1));
+  emit({ type: 'batch_start', total: jobs.length, to_run: queue.length, skipped, jobs: concurrency });
+
+  let done = 0;
+  let interrupted = 0;
+  const failed: { job: string; label: string; error: string }[] = [];
+
+  async function execute(job: PlannedJob, jobSignal: AbortSignal) {
+    const v = engine.validate(job.workflow);
+    return files.runAs(job.id, () =>
+      engine.runValidated(job.workflow, v, {
+        promptId: job.id,
+        signal: jobSignal,
+        onEvent: (event) => emit({ type: 'engine', job: job.id, event }),
+        extraData: opts.extraPngInfo ? { extra_pnginfo: opts.extraPngInfo } : undefined,
+      }),
+    );
+  }
+
+  async function runJob(job: PlannedJob): Promise<void> {
+    const started = new Date();
+    emit({ type: 'job_start', job: job.id, index: job.index, label: job.label, overrides: job.overrides, seed: job.seed });
+    const base = { id: job.id, index: job.index, source: job.label, overrides: job.overrides, seed: job.seed, started_at: started.toISOString() };
+    let record: JobRecord;
+    try {
+      let run = await execute(job, signal);
+      if (run.value.status === 'success' && reusedSavedOutputs(run.value)) {
+        // Rare (two jobs equal upstream of a save node): evict, so this job saves its own files.
+        engine.cache.clear();
+        run = await execute(job, signal);
+      }
+      const r = run.value;
+      const status = r.status === 'success' ? 'done' : r.status === 'error' ? 'failed' : 'interrupted';
+      record = {
+        ...base,
+        status,
+        outputs: toOutputs(manifest.dir, run.written),
+        ended_at: new Date().toISOString(),
+        duration_ms: Date.now() - started.getTime(),
+        executed: r.executed.length,
+        cached: r.cached.length,
+        error: describeError(r),
+      };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      record = {
+        ...base,
+        status: 'failed',
+        outputs: [],
+        ended_at: new Date().toISOString(),
+        duration_ms: Date.now() - started.getTime(),
+        error: { node: '', node_type: '', type: err.name, message: err.message },
+      };
+    }
+    await manifest.append(record);
+    if (record.status === 'done') done++;
+    else if (record.status === 'interrupted') interrupted++;
+    else failed.push({ job: job.id, label: job.label, error: record.error ? `${record.error.node ? `node ${record.error.node} (${record.error.node_type}): ` : ''}${record.error.message}` : 'failed' });
+    emit({ type: 'job_end', job: job.id, index: job.index, label: job.label, record });
+  }
+
+  let next = 0;
+  const worker = async () => {
+    while (!signal.aborted && next < queue.length) await runJob(queue[next++]!);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+
+  const pending = queue.length - next;
+  for (const j of queue.slice(next)) manifest.put({ id: j.id, index: j.index, source: j.label, overrides: j.overrides, seed: j.seed, status: 'pending', outputs: [] });
+  await manifest.compact(jobs.map((j) => j.id));
+  const summary: BatchSummary = { total: jobs.length, done, skipped, failed, interrupted, pending };
+  emit({ type: 'batch_end', summary });
+  return summary;
+}
