@@ -1,0 +1,12 @@
+export * from './png-text.js';
+export * from './format-errors.js';
+export { readUiGraph, MODE_MUTED, MODE_BYPASS, type UiGraph, type UiNode, type UiInput, type UiOutput, type UiLink, type JsonObject } from './ui-graph.js';
+export { widgetPositions, layoutFor, type WidgetPosition, type WidgetKind } from './widget-layout.js';
+export { uiToApi, typesConnect, VIRTUAL_NODE_TYPES, type UiToApiOptions } from './ui-to-api.js';
+export { apiToUi, CONTROL_VALUE, UPLOAD_VALUE, type ApiToUiOptions, type UiDocument, type UiDocNode, type UiDocLink } from './api-to-ui.js';
+export { layoutColumns } from './layout.js';
+export { LATENTFLOW_UI_VERSION } from './ui-version.js';
+export { migrate, uiDocumentVersion } from './migrate.js';
+export { detectFormat, loadAnyWorkflow, type WorkflowFormat, type LoadedAnyWorkflow, type LoadOptions } from './detect.js';
+export { assertKnownTypes, assertApiNodeTypes, hasNodeType } from './known-types.js';
+export { parseValueMap, inputNamed, uploadInputs, remapApiInputs, remapUiWidgets, ValueMapError, type InputSelector, type Remapped } from './remap.js';
