@@ -2,7 +2,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Engine, Services, localFiles, type FileAccess, type NodeDefinition } from '../engine/index.js';
 import { createRegistry } from './registry.js';
-import { FOLDERS, type Folders } from './services.js';
+import { FOLDERS, MODEL_POOL, type Folders } from './services.js';
+import { ModelPool } from './runtime/model-pool.js';
 
 export interface HostOptions {
   /** Base directory holding models/, input/, output/, temp/, data/ (default: current directory). */
@@ -61,6 +62,9 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   if (opts.cleanTemp) await rm(folders.temp, { recursive: true, force: true });
   for (const dir of [folders.models, folders.input, folders.output, folders.temp, folders.data]) await mkdir(dir, { recursive: true });
   const services = new Services().set(FOLDERS, folders);
+  const pool = new ModelPool({ memoryBudgetBytes: opts.memoryBudgetBytes });
+  services.set(MODEL_POOL, pool);
+  onHostClose(services, () => pool.close());
   await opts.services?.(services, folders);
   const files = opts.files ? opts.files(folders) : localFiles({ input: folders.input, output: folders.output, temp: folders.temp });
   const engine = new Engine({ registry: createRegistry(opts.extraNodes), services, files, concurrency: opts.concurrency, log: opts.log });

@@ -1,4 +1,5 @@
 import { serviceKey } from '../engine/index.js';
+import type { ModelPool } from './runtime/model-pool.js';
 
 /** The folders of one latentflow installation (ComfyUI's layout; see docs/architecture.md). */
 export interface Folders {
@@ -11,3 +12,6 @@ export interface Folders {
 }
 
 export const FOLDERS = serviceKey<Folders>('folders');
+
+/** The shared, memory-budgeted ONNX session pool (sessions in worker threads). */
+export const MODEL_POOL = serviceKey<ModelPool>('model-pool');

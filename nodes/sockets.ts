@@ -1,5 +1,7 @@
 import { socket } from '../engine/index.js';
 import { Tensor } from './runtime/tensor.js';
+import type { ClipModel, Conditioning, DiffusionModel, Guider, NoiseSource, SamplerChoice, VaeModel } from './diffusion/types.js';
+import { isClipModel, isConditioning, isDiffusionModel, isGuider, isNoiseSource, isSamplerChoice, isSigmas, isVaeModel } from './diffusion/guards.js';
 
 /**
  * TypeScript types bound to the engine's socket ids, once, here. Node families import these.
@@ -29,3 +31,13 @@ export const INT_OUT = socket<number>('INT', (v): v is number => typeof v === 'n
 export const FLOAT_OUT = socket<number>('FLOAT', (v): v is number => typeof v === 'number');
 export const STRING_OUT = socket<string>('STRING', (v): v is string => typeof v === 'string');
 export const BOOLEAN_OUT = socket<boolean>('BOOLEAN', (v): v is boolean => typeof v === 'boolean');
+
+/** Diffusion values (nodes/diffusion/types.ts). SIGMAS is a descending schedule ending at 0. */
+export const MODEL = socket<DiffusionModel>('MODEL', isDiffusionModel);
+export const CLIP = socket<ClipModel>('CLIP', isClipModel);
+export const VAE = socket<VaeModel>('VAE', isVaeModel);
+export const CONDITIONING = socket<Conditioning>('CONDITIONING', isConditioning);
+export const SIGMAS = socket<Float64Array>('SIGMAS', isSigmas);
+export const SAMPLER = socket<SamplerChoice>('SAMPLER', isSamplerChoice);
+export const NOISE = socket<NoiseSource>('NOISE', isNoiseSource);
+export const GUIDER = socket<Guider>('GUIDER', isGuider);

@@ -1,0 +1,151 @@
+/**
+ * Loading a diffusers-style ONNX pipeline folder (spec/models.md): U-Net, text encoder + tokenizer,
+ * VAE encoder/decoder, scheduler config (betas, prediction type) and the VAE's scaling_factor. Sessions
+ * open lazily through the model pool; one loaded checkpoint (and so one U-Net batching point) per folder
+ * and session source.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ModelSampling, type SchedulerConfig } from '../sampling/model-sampling.js';
+import { loadClipTokenizer } from '../tokenizer/index.js';
+import { LatentPreviewer, SD15_RGB_PROJECTION, probeProjection } from './preview.js';
+import { SessionHandle, type SessionSource } from './sessions.js';
+import type { ClipModel, DiffusionModel, VaeModel } from './types.js';
+import { UNetQueue } from './unet-queue.js';
+import { encodeMean } from './vae-codec.js';
+
+/** Thrown when a checkpoint folder lacks a required part or holds an unreadable config. */
+export class CheckpointLoadError extends Error {
+  override readonly name = 'CheckpointLoadError';
+}
+
+export const DEFAULT_SCALING_FACTOR = 0.18215;
+/** NOTE: diffusers' LatentConsistencyModelPipeline default guidance_scale. */
+export const LCM_DEFAULT_GUIDANCE = 8.5;
+
+export interface Checkpoint {
+  readonly model: DiffusionModel;
+  readonly clip: ClipModel;
+  readonly vae: VaeModel;
+}
+
+function readJsonObject(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CheckpointLoadError(`${file} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CheckpointLoadError(`${file} is not a JSON object`);
+  return Object.fromEntries(Object.entries(v));
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** The fields of scheduler_config.json that ModelSampling reads, type-checked. */
+export function schedulerConfigFrom(raw: Record<string, unknown> | undefined): SchedulerConfig {
+  if (!raw) return {};
+  const betas = raw.trained_betas;
+  return {
+    _class_name: str(raw._class_name),
+    beta_schedule: str(raw.beta_schedule),
+    beta_start: num(raw.beta_start),
+    beta_end: num(raw.beta_end),
+    num_train_timesteps: num(raw.num_train_timesteps),
+    trained_betas: Array.isArray(betas) && betas.every((b) => typeof b === 'number') ? betas : null,
+    prediction_type: str(raw.prediction_type),
+    original_inference_steps: num(raw.original_inference_steps),
+  };
+}
+
+/** The model file of a component folder: model.onnx, else the only .onnx file in it. */
+export function componentModel(dir: string): string | undefined {
+  const main = path.join(dir, 'model.onnx');
+  if (existsSync(main)) return main;
+  if (!existsSync(dir)) return undefined;
+  const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+  return onnx.length === 1 ? path.join(dir, onnx[0]) : undefined;
+}
+
+/** VAE config values: scaling_factor (default SD's 0.18215 only when absent) and latent_channels. */
+export function vaeConfig(dirs: readonly string[]): { scalingFactor: number; latentChannels: number } {
+  for (const d of dirs) {
+    const cfg = readJsonObject(path.join(d, 'config.json'));
+    if (cfg) return { scalingFactor: num(cfg.scaling_factor) ?? DEFAULT_SCALING_FACTOR, latentChannels: num(cfg.latent_channels) ?? 4 };
+  }
+  return { scalingFactor: DEFAULT_SCALING_FACTOR, latentChannels: 4 };
+}
+
+/** A VAE from a folder holding vae_encoder/ and/or vae_decoder/ (or vae/ with a decoder model). */
+export function loadVae(dir: string, name: string, source: SessionSource): VaeModel {
+  const encDir = path.join(dir, 'vae_encoder');
+  const decDir = existsSync(path.join(dir, 'vae_decoder')) ? path.join(dir, 'vae_decoder') : path.join(dir, 'vae');
+  const enc = componentModel(encDir);
+  const dec = componentModel(decDir);
+  if (!enc && !dec) throw new CheckpointLoadError(`${dir} has neither vae_encoder/ nor vae_decoder/ with an ONNX model`);
+  const { scalingFactor, latentChannels } = vaeConfig([decDir, encDir]);
+  return {
+    name,
+    encoder: enc ? new SessionHandle(source, enc) : undefined,
+    decoder: dec ? new SessionHandle(source, dec) : undefined,
+    downscale: 8,
+    latentChannels,
+    scalingFactor,
+  };
+}
+
+function previewerFor(vae: VaeModel): LatentPreviewer {
+  const enc = vae.encoder;
+  if (!enc) return LatentPreviewer.fixed(SD15_RGB_PROJECTION);
+  return new LatentPreviewer(() => probeProjection(enc, vae.scalingFactor, (s, px) => encodeMean(s, px)));
+}
+
+function loadUncached(dir: string, name: string, source: SessionSource): Checkpoint {
+  const unetPath = componentModel(path.join(dir, 'unet'));
+  if (!unetPath) throw new CheckpointLoadError(`checkpoint '${name}' has no unet/model.onnx`);
+  const textPath = componentModel(path.join(dir, 'text_encoder'));
+  if (!textPath) throw new CheckpointLoadError(`checkpoint '${name}' has no text_encoder/model.onnx`);
+  const tokDir = existsSync(path.join(dir, 'tokenizer')) ? path.join(dir, 'tokenizer') : dir;
+  const vae = loadVae(dir, name, source);
+  const sched = schedulerConfigFrom(readJsonObject(path.join(dir, 'scheduler', 'scheduler_config.json')));
+  const sampling = ModelSampling.fromSchedulerConfig(sched);
+  const training = ModelSampling.fromSchedulerConfig(sched, 'eps').sigmas;
+  const model: DiffusionModel = {
+    name,
+    unet: new UNetQueue(new SessionHandle(source, unetPath)),
+    sampling,
+    trainingSigmas: training,
+    timestepMode: 'nearest',
+    latentScale: vae.scalingFactor,
+    latentChannels: vae.latentChannels,
+    lcmGuidance: LCM_DEFAULT_GUIDANCE,
+    previewer: previewerFor(vae),
+  };
+  const clip: ClipModel = { name, textEncoder: new SessionHandle(source, textPath), tokenizer: loadClipTokenizer(tokDir), layer: -1 };
+  return { model, clip, vae };
+}
+
+const loaded = new WeakMap<SessionSource, Map<string, Checkpoint>>();
+
+/** Loads (once per source) the pipeline folder `dir`. */
+export function loadCheckpoint(dir: string, name: string, source: SessionSource): Checkpoint {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CheckpointLoadError(`checkpoint '${name}' not found (${dir})`);
+  const key = path.resolve(dir);
+  let bySource = loaded.get(source);
+  if (!bySource) loaded.set(source, (bySource = new Map()));
+  const hit = bySource.get(key);
+  if (hit) return hit;
+  const ck = loadUncached(dir, name, source);
+  bySource.set(key, ck);
+  return ck;
+}
+
+/** Subfolders of `root` that look like ONNX pipelines (hold a unet/ folder), sorted. */
+export function listPipelineFolders(root: string, marker: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((n) => !n.startsWith('.') && existsSync(path.join(root, n, marker)))
+    .sort();
+}

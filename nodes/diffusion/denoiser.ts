@@ -1,0 +1,233 @@
+/**
+ * The U-Net denoiser adapter (ComfyUI comfy/samplers.py calc_cond_batch, get_area_and_mult, cfg_function;
+ * KSamplerX0Inpaint): turns a U-Net into D(x, sigma) for the samplers. Cond and uncond rows of one
+ * spatial size go to the U-Net in one call; cfg == 1 skips the uncond rows.
+ */
+import { Tensor } from '../runtime/tensor.js';
+import type { Denoiser } from '../sampling/samplers/index.js';
+import type { CondArea, CondEntry, Conditioning, DiffusionModel } from './types.js';
+import type { UNetRequest } from './unet-queue.js';
+
+/** Inpainting state (sampling.md): regenerate where mask = 1, keep `latent` elsewhere. */
+export interface InpaintState {
+  /** [B,C,H,W], already resized to the latent. */
+  readonly mask: Float32Array;
+  /** The input latent in U-Net space. */
+  readonly latent: Float32Array;
+  /** The initial noise (unscaled). */
+  readonly noise: Float32Array;
+}
+
+export interface DenoiserOptions {
+  readonly model: DiffusionModel;
+  readonly positive: Conditioning;
+  /** Omitted: no unconditional pass (BasicGuider). */
+  readonly negative?: Conditioning;
+  readonly cfg: number;
+  readonly signal?: AbortSignal;
+  readonly inpaint?: InpaintState;
+}
+
+/** Thrown when a conditioning cannot be used with this model or latent. */
+export class ConditioningError extends Error {
+  override readonly name = 'ConditioningError';
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** Region of an entry inside an H x W latent, clamped to it. */
+function regionOf(area: CondArea | undefined, H: number, W: number): CondArea {
+  if (!area) return { h: H, w: W, y: 0, x: 0 };
+  const y = Math.min(Math.max(0, area.y), H - 1);
+  const x = Math.min(Math.max(0, area.x), W - 1);
+  return { y, x, h: Math.max(1, Math.min(area.h, H - y)), w: Math.max(1, Math.min(area.w, W - x)) };
+}
+
+/**
+ * ComfyUI get_area_and_mult: strength everywhere, faded over 8 cells (1/8 .. 8/8) along each area edge
+ * that lies inside the latent, so overlapping areas blend.
+ */
+export function areaWeights(r: CondArea, H: number, W: number, strength: number, hasArea: boolean): Float32Array {
+  const m = new Float32Array(r.h * r.w).fill(strength);
+  if (!hasArea) return m;
+  const rr = 8;
+  for (let t = 0; t < rr; t++) {
+    const f = (t + 1) / rr;
+    const row = (i: number) => {
+      if (i < 0 || i >= r.h) return;
+      for (let j = 0; j < r.w; j++) m[i * r.w + j] *= f;
+    };
+    const col = (j: number) => {
+      if (j < 0 || j >= r.w) return;
+      for (let i = 0; i < r.h; i++) m[i * r.w + j] *= f;
+    };
+    if (r.y !== 0) row(t);
+    if (r.y + r.h < H) row(r.h - 1 - t);
+    if (r.x !== 0) col(t);
+    if (r.x + r.w < W) col(r.w - 1 - t);
+  }
+  return m;
+}
+
+/** diffusers get_guidance_scale_embedding: sin/cos features of w * 1000 (LCM `timestep_cond`). */
+export function guidanceEmbedding(w: number, dim: number): Float32Array {
+  const half = Math.floor(dim / 2);
+  const out = new Float32Array(dim);
+  const k = Math.log(10000) / (half - 1);
+  for (let i = 0; i < half; i++) {
+    const a = w * 1000 * Math.exp(-k * i);
+    out[i] = Math.sin(a);
+    out[half + i] = Math.cos(a);
+  }
+  return out;
+}
+
+interface Job {
+  readonly entry: CondEntry;
+  /** 0 = cond, 1 = uncond */
+  readonly kind: 0 | 1;
+  readonly region: CondArea;
+  readonly weights: Float32Array;
+}
+
+/** Builds D(x, sigma) for a model, its conditionings and CFG scale. */
+export function makeDenoiser(opts: DenoiserOptions): Denoiser {
+  const { model, positive, cfg, inpaint } = opts;
+  const useUncond = opts.negative !== undefined && Math.abs(cfg - 1) > 1e-9;
+  if (positive.length === 0) throw new ConditioningError('the positive conditioning is empty');
+  if (useUncond && opts.negative!.length === 0) throw new ConditioningError('the negative conditioning is empty');
+  let timestepCond: Promise<{ name: string; dim: number } | undefined> | undefined;
+  const lcmExtra = () =>
+    (timestepCond ??= model.unet.inputShape('timestep_cond').then((shape) => {
+      if (shape === undefined) return undefined;
+      const d = shape[shape.length - 1];
+      return { name: 'timestep_cond', dim: typeof d === 'number' ? d : 256 };
+    }));
+
+  async function evaluate(x: Tensor, sigma: number): Promise<Float32Array> {
+    const [B, C, H, W] = x.shape;
+    const plane = H * W;
+    const jobs: Job[] = [];
+    const add = (cond: Conditioning, kind: 0 | 1) => {
+      for (const entry of cond) {
+        const region = regionOf(entry.area, H, W);
+        jobs.push({ entry, kind, region, weights: areaWeights(region, H, W, entry.strength, entry.area !== undefined) });
+      }
+    };
+    add(positive, 0);
+    if (useUncond) add(opts.negative!, 1);
+
+    const groups = new Map<string, Job[]>();
+    for (const j of jobs) {
+      const key = `${j.region.h}x${j.region.w}`;
+      groups.set(key, [...(groups.get(key) ?? []), j]);
+    }
+    const timestep = model.sampling.sigmaToTimestep(sigma, model.timestepMode);
+    const cIn = model.sampling.cIn(sigma);
+    const extraSpec = await lcmExtra();
+
+    const sums = [new Float32Array(x.size), useUncond ? new Float32Array(x.size) : undefined];
+    const counts = [new Float32Array(B * plane).fill(1e-37), useUncond ? new Float32Array(B * plane).fill(1e-37) : undefined];
+
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const { h, w } = group[0].region;
+        const rows = group.length * B;
+        const cell = C * h * w;
+        const raw = new Float32Array(rows * cell);
+        group.forEach((j, gi) => {
+          for (let b = 0; b < B; b++) {
+            const base = (gi * B + b) * cell;
+            for (let c = 0; c < C; c++) {
+              for (let i = 0; i < h; i++) {
+                const src = ((b * C + c) * H + j.region.y + i) * W + j.region.x;
+                raw.set(x.data.subarray(src, src + w), base + (c * h + i) * w);
+              }
+            }
+          }
+        });
+        const sample = new Float32Array(raw.length);
+        for (let i = 0; i < raw.length; i++) sample[i] = raw[i] * cIn;
+        const request: UNetRequest = {
+          sample: new Tensor('float32', sample, [rows, C, h, w]),
+          timesteps: new Float64Array(rows).fill(timestep),
+          encoderHiddenStates: stackEmbeds(group.map((j) => j.entry.embeds), B),
+          extra: extraSpec ? { [extraSpec.name]: repeatRows(guidanceEmbedding(model.lcmGuidance - 1, extraSpec.dim), rows) } : undefined,
+          signal: opts.signal,
+        };
+        const out = await model.unet.submit(request);
+        const denoised = model.sampling.denoisedFromOutput(sigma, out.data, raw);
+        group.forEach((j, gi) => {
+          const sum = sums[j.kind]!;
+          const count = counts[j.kind]!;
+          for (let b = 0; b < B; b++) {
+            const base = (gi * B + b) * cell;
+            for (let i = 0; i < h; i++) {
+              for (let k = 0; k < w; k++) {
+                const wgt = j.weights[i * w + k];
+                const p = (j.region.y + i) * W + j.region.x + k;
+                count[b * plane + p] += wgt;
+                for (let c = 0; c < C; c++) sum[(b * C + c) * plane + p] += denoised[base + (c * h + i) * w + k] * wgt;
+              }
+            }
+          }
+        });
+      }),
+    );
+
+    const result = new Float32Array(x.size);
+    const cond = sums[0]!;
+    const condCount = counts[0]!;
+    for (let b = 0; b < B; b++) {
+      for (let c = 0; c < C; c++) {
+        for (let p = 0; p < plane; p++) {
+          const idx = (b * C + c) * plane + p;
+          const dc = cond[idx] / condCount[b * plane + p];
+          if (!useUncond) result[idx] = dc;
+          else {
+            const du = sums[1]![idx] / counts[1]![b * plane + p];
+            result[idx] = du + (dc - du) * cfg;
+          }
+        }
+      }
+    }
+    return result;
+  }
+
+  return async (x, sigma) => {
+    if (!inpaint) return new Tensor('float32', await evaluate(x, sigma), x.shape);
+    const { mask, latent, noise } = inpaint;
+    const xi = new Float32Array(x.size);
+    for (let i = 0; i < xi.length; i++) xi[i] = x.data[i] * mask[i] + (latent[i] + noise[i] * sigma) * (1 - mask[i]);
+    const d = await evaluate(new Tensor('float32', xi, x.shape), sigma);
+    for (let i = 0; i < d.length; i++) d[i] = d[i] * mask[i] + latent[i] * (1 - mask[i]);
+    return new Tensor('float32', d, x.shape);
+  };
+}
+
+function repeatRows(row: Float32Array, rows: number): Tensor {
+  const out = new Float32Array(row.length * rows);
+  for (let r = 0; r < rows; r++) out.set(row, r * row.length);
+  return new Tensor('float32', out, [rows, row.length]);
+}
+
+/**
+ * Stacks [1,seq,dim] embeddings, each repeated for `batch` rows; unequal lengths are tiled to their least
+ * common multiple (ComfyUI CONDCrossAttn.concat).
+ */
+export function stackEmbeds(embeds: readonly Tensor[], batch: number): Tensor {
+  const dim = embeds[0].shape[2];
+  for (const e of embeds) {
+    if (e.shape.length !== 3 || e.shape[2] !== dim) throw new ConditioningError(`conditioning tensors ${embeds.map((t) => t.describe()).join(', ')} do not share a width`);
+  }
+  const seq = embeds.reduce((l, e) => (l * e.shape[1]) / gcd(l, e.shape[1]), 1);
+  const rowSize = seq * dim;
+  const out = new Float32Array(embeds.length * batch * rowSize);
+  embeds.forEach((e, gi) => {
+    const row = new Float32Array(rowSize);
+    const data = e.data.subarray(0, e.shape[1] * dim);
+    for (let r = 0; r < seq / e.shape[1]; r++) row.set(data, r * data.length);
+    for (let b = 0; b < batch; b++) out.set(row, (gi * batch + b) * rowSize);
+  });
+  return new Tensor('float32', out, [embeds.length * batch, seq, dim]);
+}

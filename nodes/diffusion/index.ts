@@ -1,0 +1,31 @@
+/** The diffusion node family: loaders, text, latents, VAE, samplers. */
+import { CheckpointLoaderSimple, VAELoader } from './loaders.js';
+import { CLIPSetLastLayer, CLIPTextEncode } from './clip-text.js';
+import { ConditioningCombine, ConditioningSetArea, ConditioningZeroOut } from './conditioning.js';
+import { EmptyLatentImage, LatentComposite, LatentUpscale, LatentUpscaleBy, SetLatentNoiseMask } from './latent.js';
+import { VAEDecode, VAEDecodeTiled, VAEEncode, VAEEncodeForInpaint } from './vae-nodes.js';
+import { KSampler, KSamplerAdvanced } from './ksampler.js';
+import {
+  BasicGuider, BasicScheduler, CFGGuider, DisableNoise, KSamplerSelect, KarrasScheduler, RandomNoise, SDTurboScheduler,
+  SamplerCustom, SamplerCustomAdvanced, SplitSigmas,
+} from './custom-sampling.js';
+import { ModelSamplingDiscrete } from './model-sampling.js';
+import { UNetStep } from './unet-step.js';
+
+export const DIFFUSION_NODES = [
+  CheckpointLoaderSimple, VAELoader,
+  CLIPTextEncode, CLIPSetLastLayer, ConditioningCombine, ConditioningSetArea, ConditioningZeroOut,
+  EmptyLatentImage, VAEEncode, VAEDecode, VAEDecodeTiled, VAEEncodeForInpaint, SetLatentNoiseMask,
+  LatentUpscale, LatentUpscaleBy, LatentComposite,
+  KSampler, KSamplerAdvanced,
+  KSamplerSelect, BasicScheduler, KarrasScheduler, SDTurboScheduler, SplitSigmas, RandomNoise, DisableNoise,
+  CFGGuider, BasicGuider, SamplerCustom, SamplerCustomAdvanced, ModelSamplingDiscrete, UNetStep,
+];
+
+export { loadCheckpoint, loadVae, type Checkpoint, CheckpointLoadError } from './checkpoint.js';
+export { encodeText } from './clip-text.js';
+export { makeDenoiser, guidanceEmbedding, areaWeights, ConditioningError, type DenoiserOptions } from './denoiser.js';
+export { sampleLatent, type SampleRequest, type SampleResult } from './sample.js';
+export { UNetQueue, mergeKey, type UNetRequest } from './unet-queue.js';
+export { vaeDecode, vaeEncode } from './vae-codec.js';
+export type * from './types.js';

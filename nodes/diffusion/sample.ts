@@ -1,0 +1,98 @@
+/**
+ * One sampling run as ComfyUI's CFGGuider.sample + KSAMPLER.sample do it: scale the latent into U-Net
+ * space, add the initial noise at sigma_0 (max_denoise rule), wrap the denoiser for inpainting, run the
+ * sampler with per-step progress and previews, scale back.
+ */
+import type { NodeContext } from '../../engine/index.js';
+import { resizePlanes } from '../image/resample.js';
+import { Tensor } from '../runtime/tensor.js';
+import { TorchGenerator, type Seed } from '../sampling/noise.js';
+import type { Latent } from '../sockets.js';
+import { makeDenoiser, type InpaintState } from './denoiser.js';
+import type { Conditioning, DiffusionModel, SamplerChoice } from './types.js';
+
+export interface SampleRequest {
+  readonly model: DiffusionModel;
+  readonly positive: Conditioning;
+  readonly negative?: Conditioning;
+  readonly cfg: number;
+  readonly latent: Latent;
+  readonly sigmas: Float64Array;
+  readonly sampler: SamplerChoice;
+  /** Initial noise of the latent's shape (raw, unscaled); undefined = no noise added. */
+  readonly noise?: Tensor;
+  /** Seeds the ancestral/SDE noise generator (ComfyUI default_noise_sampler). */
+  readonly seed: Seed;
+  readonly eta?: number;
+  readonly sNoise?: number;
+}
+
+export interface SampleResult {
+  /** Raw VAE-space latent. */
+  readonly samples: Tensor;
+  /** The last denoised estimate (raw VAE space), SamplerCustom's denoised_output. */
+  readonly denoised: Tensor;
+}
+
+/** The subset of NodeContext sampling uses. */
+export type SampleContext = Pick<NodeContext, 'signal' | 'progress'>;
+
+function scaled(t: Tensor, k: number): Tensor {
+  const out = new Float32Array(t.size);
+  for (let i = 0; i < out.length; i++) out[i] = t.data[i] * k;
+  return new Tensor('float32', out, t.shape);
+}
+
+/** ComfyUI prepare_mask: a mask of any batch resized bilinearly to the latent and repeated over B and C. */
+export function latentMask(mask: Tensor, shape: readonly number[]): Float32Array {
+  const [B, C, H, W] = shape;
+  const h = mask.shape[mask.shape.length - 2];
+  const w = mask.shape[mask.shape.length - 1];
+  const planes = mask.size / (h * w);
+  const resized = resizePlanes(new Tensor('float32', mask.data, [planes, h, w]), H, W, 'bilinear');
+  const out = new Float32Array(B * C * H * W);
+  for (let b = 0; b < B; b++) {
+    const src = resized.data.subarray((b % planes) * H * W, ((b % planes) + 1) * H * W);
+    for (let c = 0; c < C; c++) out.set(src, (b * C + c) * H * W);
+  }
+  return out;
+}
+
+/** ComfyUI max_denoise: the schedule starts at (or above) the model's sigma_max. */
+export function isMaxDenoise(model: DiffusionModel, sigma0: number): boolean {
+  const max = model.sampling.sigmaMax;
+  return Math.abs(sigma0 - max) <= 1e-5 * Math.max(Math.abs(sigma0), Math.abs(max)) || sigma0 > max;
+}
+
+export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promise<SampleResult> {
+  const { model, sigmas } = r;
+  const raw = r.latent.samples;
+  if (sigmas.length === 0) return { samples: raw, denoised: raw };
+  const scale = model.latentScale;
+  const z = scaled(raw, scale);
+  const s0 = sigmas[0];
+  const k = isMaxDenoise(model, s0) ? Math.sqrt(1 + s0 * s0) : s0;
+  const x0 = new Float32Array(z.size);
+  const noise = r.noise?.data;
+  if (noise && noise.length !== z.size) throw new RangeError(`noise of ${noise.length} values for a latent of ${z.size}`);
+  for (let i = 0; i < x0.length; i++) x0[i] = z.data[i] + (noise ? noise[i] * k : 0);
+
+  const inpaint: InpaintState | undefined = r.latent.noise_mask
+    ? { mask: latentMask(r.latent.noise_mask, z.shape), latent: z.data, noise: noise ?? new Float32Array(z.size) }
+    : undefined;
+  const denoise = makeDenoiser({ model, positive: r.positive, negative: r.negative, cfg: r.cfg, signal: ctx.signal, inpaint });
+  const gen = new TorchGenerator(r.seed);
+  let lastDenoised: Tensor | undefined;
+  const out = await r.sampler.fn(denoise, new Tensor('float32', x0, z.shape), sigmas, {
+    noise: (shape) => gen.randn(shape),
+    signal: ctx.signal,
+    eta: r.eta,
+    sNoise: r.sNoise,
+    onStep: async (s) => {
+      lastDenoised = s.denoised;
+      ctx.progress(s.i + 1, s.total, await model.previewer.preview(s.denoised));
+    },
+  });
+  ctx.signal.throwIfAborted();
+  return { samples: scaled(out, 1 / scale), denoised: lastDenoised ? scaled(lastDenoised, 1 / scale) : scaled(out, 1 / scale) };
+}

@@ -1,0 +1,85 @@
+/** The values diffusion nodes pass along their sockets (MODEL, CLIP, VAE, CONDITIONING, ...). */
+import type { ModelSampling, TimestepMode } from '../sampling/model-sampling.js';
+import type { Sampler } from '../sampling/samplers/index.js';
+import type { Tensor } from '../runtime/tensor.js';
+import type { ClipTokenizer } from '../tokenizer/index.js';
+import type { SessionHandle } from './sessions.js';
+import type { UNetQueue } from './unet-queue.js';
+import type { LatentPreviewer } from './preview.js';
+
+/** A loaded diffusion model: its U-Net batching point and how sigmas map onto it. */
+export interface DiffusionModel {
+  readonly name: string;
+  readonly unet: UNetQueue;
+  readonly sampling: ModelSampling;
+  /** The training sigmas (before any distillation), so ModelSamplingDiscrete can rebuild `sampling`. */
+  readonly trainingSigmas: Float64Array;
+  readonly timestepMode: TimestepMode;
+  /** U-Net latents = VAE latents x latentScale (the VAE config's scaling_factor). */
+  readonly latentScale: number;
+  readonly latentChannels: number;
+  /** Guidance scale embedded into `timestep_cond` for LCM U-Nets (diffusers' LCM pipeline default 8.5). */
+  readonly lcmGuidance: number;
+  readonly previewer: LatentPreviewer;
+}
+
+/** A text encoder plus its tokenizer. */
+export interface ClipModel {
+  readonly name: string;
+  readonly textEncoder: SessionHandle;
+  /** Its pad token (49407 for SD 1.x, 0 for SD 2.x) and length come from the tokenizer config. */
+  readonly tokenizer: ClipTokenizer;
+  /** CLIPSetLastLayer's stop_at_clip_layer: -1 is the exported output, -2 the layer before, ... */
+  readonly layer: number;
+}
+
+export interface VaeModel {
+  readonly name: string;
+  readonly encoder?: SessionHandle;
+  readonly decoder?: SessionHandle;
+  /** Pixels per latent cell (8 for SD). */
+  readonly downscale: number;
+  readonly latentChannels: number;
+  readonly scalingFactor: number;
+}
+
+/** A conditioning area in latent cells (ComfyUI's (h, w, y, x) = pixels // 8). */
+export interface CondArea {
+  readonly h: number;
+  readonly w: number;
+  readonly y: number;
+  readonly x: number;
+}
+
+/** One entry of ComfyUI's conditioning list: [cond tensor, {pooled_output, area, strength, ...}]. */
+export interface CondEntry {
+  /** [1, seq, dim] */
+  readonly embeds: Tensor;
+  /** [1, dim] */
+  readonly pooled?: Tensor;
+  readonly area?: CondArea;
+  readonly strength: number;
+}
+
+export type Conditioning = readonly CondEntry[];
+
+export interface SamplerChoice {
+  readonly name: string;
+  readonly fn: Sampler;
+}
+
+/** NOISE: the initial noise of SamplerCustomAdvanced. */
+export interface NoiseSource {
+  readonly seed: bigint | number;
+  /** The initial noise for a latent (zeros when disabled). */
+  generate(samples: Tensor, batchIndex?: readonly number[]): Tensor;
+}
+
+/** GUIDER: the model and how its conditionings combine. */
+export interface Guider {
+  readonly model: DiffusionModel;
+  readonly positive: Conditioning;
+  /** Absent for BasicGuider (no unconditional pass). */
+  readonly negative?: Conditioning;
+  readonly cfg: number;
+}
