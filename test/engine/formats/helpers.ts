@@ -70,3 +70,48 @@ export function objectInfoFromPrompt(prompt: ApiWorkflow): Record<string, Object
   }
   return info;
 }
+
+/** A synthetic object_info entry for converter tests (test node types, not latentflow nodes). */
+export function entry(
+  name: string,
+  required: Record<string, ObjectInfoInput>,
+  output: string[] = [],
+  optional?: Record<string, ObjectInfoInput>,
+): ObjectInfoEntry {
+  return {
+    input: { required, ...(optional ? { optional } : {}) },
+    input_order: { required: Object.keys(required), ...(optional ? { optional: Object.keys(optional) } : {}) },
+    output,
+    output_is_list: output.map(() => false),
+    output_name: output,
+    name,
+    display_name: `${name} (display)`,
+    description: '',
+    python_module: 'test',
+    category: 'test',
+    output_node: output.length === 0,
+  };
+}
+
+/** A small set of test node types covering seeds, uploads, combos, optional and forced inputs. */
+export const TEST_INFO: Record<string, ObjectInfoEntry> = {
+  Loader: entry('Loader', { ckpt_name: [['a.safetensors', 'b.safetensors'], {}] }, ['MODEL', 'CLIP', 'VAE']),
+  Sampler: entry(
+    'Sampler',
+    {
+      model: ['MODEL', {}],
+      seed: ['INT', { default: 0, min: 0, max: 2n ** 64n - 1n, control_after_generate: true }],
+      steps: ['INT', { default: 20 }],
+      sampler_name: [['euler', 'heun'], {}],
+      latent: ['LATENT', {}],
+    },
+    ['LATENT'],
+    { denoise: ['FLOAT', { default: 1 }], extra_seed: ['INT', { forceInput: true }] },
+  ),
+  Empty: entry('Empty', { width: ['INT', { default: 512 }], height: ['INT', { default: 512 }] }, ['LATENT']),
+  Upscale: entry('Upscale', { samples: ['LATENT', {}], scale: ['FLOAT', { default: 2 }] }, ['LATENT']),
+  Image: entry('Image', { image: [['x.png', 'y.png'], { image_upload: true }], note: ['STRING', { default: '' }] }, ['IMAGE', 'MASK']),
+  Save: entry('Save', { images: ['IMAGE', {}], prefix: ['STRING', { default: 'lf' }] }),
+  Decode: entry('Decode', { samples: ['LATENT', {}], vae: ['VAE', {}] }, ['IMAGE']),
+  Legacy: entry('Legacy', { noise_seed: ['INT', { default: 0 }], tags: ['STRING', {}] }, ['INT']),
+};
