@@ -11,8 +11,8 @@ export class BatchInputError extends EngineError {
 /** Jobs whose resolved workflows do not validate; `problems` names each job's row. */
 export class BatchPlanError extends EngineError {
   override name = 'BatchPlanError';
-  constructor(readonly problems: readonly string[]) {
-    super(`${problems.length} invalid job(s):\n  ${problems.join('\n  ')}`);
+  constructor(readonly jobs: number, readonly problems: readonly string[]) {
+    super(`${jobs} invalid job(s):\n  ${problems.join('\n  ')}`);
   }
 }
 

@@ -106,16 +106,21 @@ export function planBatch(base: ApiWorkflow, sources: readonly JobSource[], engi
   const problems: string[] = [];
   const duplicates: string[] = [];
   const seen = new Map<string, string>();
+  let badJobs = 0;
   sources.forEach((src, i) => {
     const label = src.label || `job ${i + 1}`;
     const applied = applyJobOverrides(base, engine, src.overrides);
     if ('problems' in applied) {
       for (const p of applied.problems) problems.push(`${label}: ${p}`);
+      badJobs++;
       return;
     }
     const v = engine.validate(applied.wf);
     if (!v.ok || Object.keys(v.node_errors).length) {
-      for (const line of formatValidationErrors(v)) problems.push(`${label}: ${line.trim()}`);
+      // With node errors, the top-level "Prompt outputs failed validation" line adds nothing.
+      const lines = formatValidationErrors(v).filter((l, k) => k > 0 || !Object.keys(v.node_errors).length);
+      for (const line of lines) problems.push(`${label}: ${line.trim()}`);
+      badJobs++;
       return;
     }
     normalise(applied.wf, applied.set, v);
@@ -130,6 +135,6 @@ export function planBatch(base: ApiWorkflow, sources: readonly JobSource[], engi
     for (const [k, val] of src.overrides) overrides[k] = val;
     jobs.push({ id, index: jobs.length, label, overrides, workflow: applied.wf, seed: seedOf(applied.wf) });
   });
-  if (problems.length) throw new BatchPlanError(problems);
+  if (problems.length) throw new BatchPlanError(badJobs, problems);
   return { jobs, duplicates };
 }

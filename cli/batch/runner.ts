@@ -65,15 +65,12 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
   const { engine, files, manifest, jobs, signal } = opts;
   const emit = (ev: BatchEvent) => opts.onEvent?.(ev);
   const queue: PlannedJob[] = [];
-  let skipped = 0;
-  for (const job of jobs) {
-    if (await manifest.isComplete(job.id)) {
-      skipped++;
-      emit({ type: 'job_skipped', job: job.id, index: job.index, label: job.label, outputs: manifest.get(job.id)!.outputs });
-    } else queue.push(job);
-  }
+  const finished: PlannedJob[] = [];
+  for (const job of jobs) ((await manifest.isComplete(job.id)) ? finished : queue).push(job);
+  const skipped = finished.length;
   const concurrency = Math.max(1, Math.min(opts.concurrency, queue.length || 1));
   emit({ type: 'batch_start', total: jobs.length, to_run: queue.length, skipped, jobs: concurrency });
+  for (const job of finished) emit({ type: 'job_skipped', job: job.id, index: job.index, label: job.label, outputs: manifest.get(job.id)!.outputs });
 
   let done = 0;
   let interrupted = 0;
