@@ -143,7 +143,7 @@ export function colourByName(name: string): Colour {
 }
 
 export function isShape(name: string): name is ShapeName {
-  return (SHAPES as readonly string[]).includes(name);
+  return SHAPES.some((s) => s === name);
 }
 
 export interface RenderOptions {

@@ -1,14 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { generateToyworld, STAMP_FILE, TOYWORLD_VERSION } from '../../toyworld/generate.js';
 import { checkModel } from '../../toyworld/onnx/check.js';
 import { FLAVOURS } from '../../toyworld/pack.js';
+import { tempDir } from './helpers.js';
 
 describe('generateToyworld', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toyworld-gen-'));
+  const dir = tempDir('toyworld-gen-');
   let written: string[] = [];
 
   it('writes the whole pack in well under 20 s and stamps it', async () => {
@@ -75,7 +75,7 @@ describe('generateToyworld', () => {
   });
 
   it('regenerates byte-identical files, and skips with ifMissing when stamped', async () => {
-    const other = mkdtempSync(join(tmpdir(), 'toyworld-gen2-'));
+    const other = tempDir('toyworld-gen2-');
     await generateToyworld(other);
     for (const p of written) expect(readFileSync(join(other, p)).equals(readFileSync(join(dir, p))), p).toBe(true);
     const skipped = await generateToyworld(other, { ifMissing: true });
@@ -84,5 +84,17 @@ describe('generateToyworld', () => {
     const redone = await generateToyworld(other, { ifMissing: true });
     expect(redone.skipped).toBe(false);
     expect(existsSync(join(other, 'checkpoints/toyworld-shapes/unet/model.onnx'))).toBe(true);
+  });
+
+  it('replaces a damaged folder, removes stray files in it, and survives concurrent generators', async () => {
+    const third = tempDir('toyworld-gen3-');
+    await Promise.all([generateToyworld(third), generateToyworld(third)]);
+    const unet = 'checkpoints/toyworld-shapes/unet/model.onnx';
+    writeFileSync(join(third, unet), 'garbage');
+    writeFileSync(join(third, 'checkpoints/toyworld-shapes/stray.txt'), 'x');
+    await generateToyworld(third);
+    expect(readFileSync(join(third, unet)).equals(readFileSync(join(dir, unet)))).toBe(true);
+    expect(existsSync(join(third, 'checkpoints/toyworld-shapes/stray.txt'))).toBe(false);
+    expect(readdirSync(third).filter((n) => n.startsWith('.toyworld-tmp'))).toEqual([]);
   });
 });
