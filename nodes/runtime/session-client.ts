@@ -39,7 +39,7 @@ export interface ModelSession {
 }
 
 export interface SessionClientOptions {
-  /** Worker threads hosting sessions (default 1: on a 2-core box one run already uses both cores). */
+  /** Worker threads hosting sessions (default 1: with one intra-op thread it leaves a core to the main thread). */
   workers?: number;
   session?: SessionOptions;
   /** Called after a session is loaded or reloaded into a worker. */
