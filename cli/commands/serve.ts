@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import type { NodeDefinition } from '../../engine/index.js';
+import { hostOptions, type HostFlags } from '../host-flags.js';
+import { hostFlagsOn } from './run.js';
+
+interface ServeFlags extends HostFlags {
+  port: number;
+  listen: string;
+  token?: string;
+  maxUploadSize: number;
+  customNodes: string[];
+  toyworld: boolean;
+}
+
+/** A module given to --custom-nodes exported something that is not a list of node definitions. */
+export class CustomNodesError extends Error {
+  override name = 'CustomNodesError';
+}
+
+function isNodeDefinition(v: unknown): v is NodeDefinition {
+  return typeof v === 'object' && v !== null && 'type' in v && typeof v.type === 'string' && 'run' in v && typeof v.run === 'function' && 'outputs' in v;
+}
+
+/** Loads node definitions from ES modules (default export or `NODES`: an array of definitions). */
+async function loadCustomNodes(files: readonly string[]): Promise<NodeDefinition[]> {
+  const out: NodeDefinition[] = [];
+  for (const f of files) {
+    const mod: unknown = await import(pathToFileURL(path.resolve(f)).href);
+    const list = typeof mod === 'object' && mod !== null ? ('NODES' in mod ? mod.NODES : 'default' in mod ? mod.default : undefined) : undefined;
+    if (!Array.isArray(list) || !list.every(isNodeDefinition)) throw new CustomNodesError(`${f}: export NODES (or default) as an array of node definitions`);
+    out.push(...list);
+  }
+  return out;
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CustomNodesError(`--port must be 0..65535, got '${v}'`);
+  return n;
+}
+
+function collect(value: string, prev: string[]): string[] {
+  return [...prev, value];
+}
+
+/** `latentflow serve`: the ComfyUI-compatible HTTP + WebSocket server with a durable queue. */
+export async function serveCommand(flags: ServeFlags): Promise<void> {
+  const { startServer } = await import('../../server/index.js');
+  const opts = hostOptions(flags);
+  if (flags.toyworld) {
+    const { generateToyworld } = await import('../../toyworld/generate.js');
+    const modelsDir = path.resolve(opts.modelsDir ?? path.join(opts.baseDir ?? process.cwd(), 'models'));
+    await generateToyworld(modelsDir, { ifMissing: true, log: (m) => process.stderr.write(`${m}\n`) });
+  }
+  const extraNodes = await loadCustomNodes(flags.customNodes);
+  const server = await startServer({
+    host: { ...opts, extraNodes },
+    port: flags.port,
+    listen: flags.listen,
+    token: flags.token,
+    maxUploadBytes: Math.round(flags.maxUploadSize * 1024 * 1024),
+  });
+  process.stdout.write(`latentflow: serving on ${server.url} (data in ${server.host.folders.data}; recovery ${server.recoveryMs.toFixed(1)} ms)\n`);
+  const stop = () => {
+    process.stderr.write('latentflow: shutting down\n');
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export function registerServe(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description('serve the ComfyUI-compatible HTTP + WebSocket API (and the editor when built)')
+    .option('--port <port>', 'port (0 picks a free one)', parsePort, 8188)
+    .option('--listen <address>', 'address to bind; beyond loopback requires --token', '127.0.0.1')
+    .option('--token <token>', 'require this bearer token (Authorization header, or ?token= for the WebSocket and /view)')
+    .option('--max-upload-size <MiB>', 'largest upload in MiB', parseFloat, 100)
+    .option('--custom-nodes <module>', 'load extra node definitions from an ES module; repeatable', collect, [])
+    .option('--no-toyworld', 'do not generate the toyworld model pack when it is missing');
+  hostFlagsOn(cmd);
+  cmd.action(async (flags: ServeFlags) => {
+    await serveCommand(flags);
+  });
+}

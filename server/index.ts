@@ -1,0 +1,117 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHost, type Host, type HostOptions } from '../nodes/host.js';
+import { JobStore } from './store.js';
+import { JobRunner, MAX_ATTEMPTS, poisonRecord } from './runner.js';
+import { PromptFileNaming, removePartialFiles } from './naming.js';
+import { WsHub, serverFeatures } from './ws-hub.js';
+import { createUpgradeHandler, handleRequest, type AppContext } from './app.js';
+import { checkListen, isLoopbackHost } from './security.js';
+import { defaultEditorDir } from './static.js';
+
+export { InsecureListenError } from './security.js';
+export { JobStore, type Job, type JobStatus, type HistoryEntry } from './store.js';
+export { PromptFileNaming } from './naming.js';
+
+export interface ServerOptions {
+  /** Folders, models, extra nodes: the same options as the CLI's host. */
+  host?: HostOptions;
+  /** Default 8188; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1; anything beyond loopback requires `token`. */
+  listen?: string;
+  token?: string;
+  /** Largest upload in bytes (default 100 MiB, ComfyUI's default). */
+  maxUploadBytes?: number;
+  editorDir?: string;
+  log?: (message: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly host: Host;
+  readonly store: JobStore;
+  /** How long opening the store and recovering jobs took, in ms. */
+  readonly recoveryMs: number;
+  readonly recovered: { requeued: string[]; poisoned: string[] };
+  close(): Promise<void>;
+}
+
+/** Starts the ComfyUI-compatible HTTP + WebSocket server over a durable job store. */
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const listen = opts.listen ?? '127.0.0.1';
+  checkListen(listen, opts.token);
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  let naming: PromptFileNaming | undefined;
+  const host = await createHost({
+    ...opts.host,
+    cleanTemp: opts.host?.cleanTemp ?? true,
+    log: opts.host?.log ?? log,
+    files: (f) => (naming = new PromptFileNaming({ input: f.input, output: f.output, temp: f.temp })),
+  });
+  if (!naming) throw new TypeError('createHost did not build the file access');
+  const t0 = performance.now();
+  const store = new JobStore(host.folders.data);
+  const recovered = store.recover(MAX_ATTEMPTS, poisonRecord);
+  await removePartialFiles(host.folders.output);
+  const recoveryMs = performance.now() - t0;
+  if (recovered.requeued.length || recovered.poisoned.length) {
+    log(`recovered: ${recovered.requeued.length} job(s) re-queued, ${recovered.poisoned.length} poisoned`);
+  }
+
+  const maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
+  const hub = new WsHub(serverFeatures(maxUploadBytes));
+  const runner = new JobRunner(store, host.engine, naming, hub, log);
+  const ctx: AppContext = {
+    engine: host.engine,
+    store,
+    runner,
+    hub,
+    folders: host.folders,
+    token: opts.token,
+    loopbackOnly: isLoopbackHost(listen) && !opts.token,
+    maxUploadBytes,
+    editorDir: opts.editorDir ?? defaultEditorDir(),
+    log,
+  };
+  const server = http.createServer((req, res) => void handleRequest(ctx, req, res));
+  server.on('upgrade', createUpgradeHandler(ctx));
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8188, listen, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = listen.includes(':') ? `[${listen}]` : listen;
+  runner.start();
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    host,
+    store,
+    recoveryMs,
+    recovered,
+    close() {
+      closed ??= (async () => {
+        hub.closeAll();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await runner.close();
+        store.close();
+        await host.close();
+      })();
+      return closed;
+    },
+  };
+}

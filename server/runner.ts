@@ -1,0 +1,178 @@
+import sharp from 'sharp';
+import type { Engine, EngineEvent, ExecutionResult, PreviewImage, JsonValue } from '../engine/index.js';
+import type { JobStore, Job, HistoryRecord } from './store.js';
+import type { PromptFileNaming } from './naming.js';
+import type { WsHub } from './ws-hub.js';
+
+/** A job that took the process down this many times is not run again. */
+export const MAX_ATTEMPTS = 3;
+
+/** Preview frames of type 1 are always JPEG (clients read the image from byte 8 as JPEG). */
+async function toJpeg(p: PreviewImage): Promise<Uint8Array> {
+  if (p.format === 'JPEG') return p.data;
+  return sharp(p.data).jpeg({ quality: 90 }).toBuffer();
+}
+
+type ErrorData = Extract<EngineEvent, { type: 'execution_error' }>['data'];
+
+function errorData(promptId: string, type: string, message: string): ErrorData {
+  return { prompt_id: promptId, node_id: '', node_type: '', executed: [], exception_message: message, exception_type: type, traceback: [], current_inputs: {}, current_outputs: {}, timestamp: Date.now() };
+}
+
+function errorMessage(promptId: string, type: string, message: string): [string, unknown] {
+  return ['execution_error', errorData(promptId, type, message)];
+}
+
+/** The history record of a job that crashed the process MAX_ATTEMPTS times. */
+export function poisonRecord(job: Job): HistoryRecord {
+  const msg = `the job was running when the server stopped ${job.attempts} times; it is not run again`;
+  return { outputs: {}, status: { status_str: 'error', completed: false, messages: [errorMessage(job.id, 'PoisonJobError', msg)] }, meta: {} };
+}
+
+function historyRecord(result: ExecutionResult): HistoryRecord {
+  const meta: Record<string, unknown> = {};
+  for (const id of Object.keys(result.outputs)) meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id };
+  const ok = result.status === 'success';
+  return { outputs: result.outputs, status: { status_str: ok ? 'success' : 'error', completed: ok, messages: result.messages }, meta };
+}
+
+const TERMINAL_EVENTS = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
+
+interface Running {
+  job: Job;
+  abort: AbortController;
+  node: string | null;
+}
+
+/**
+ * Runs stored jobs one at a time. Events go to the prompt's client as they happen; the terminal event
+ * and `executing {node: null}` are sent only after the history row is committed, so a client that
+ * reacts to them always finds the history entry.
+ */
+export class JobRunner {
+  private running: Running | undefined;
+  private wake: (() => void) | undefined;
+  private closing = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly engine: Engine,
+    private readonly naming: PromptFileNaming,
+    private readonly hub: WsHub,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  get current(): { promptId: string; clientId: string | null; node: string | null } | undefined {
+    const r = this.running;
+    return r ? { promptId: r.job.id, clientId: r.job.clientId, node: r.node } : undefined;
+  }
+
+  statusData(): { status: { exec_info: { queue_remaining: number } } } {
+    return { status: { exec_info: { queue_remaining: this.store.countActive() } } };
+  }
+
+  queueChanged(): void {
+    this.hub.broadcast('status', this.statusData());
+    this.wake?.();
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops the job of `promptId` (or whichever runs, when omitted). */
+  interrupt(promptId?: string): boolean {
+    const r = this.running;
+    if (!r || (promptId !== undefined && r.job.id !== promptId)) return false;
+    r.abort.abort();
+    return true;
+  }
+
+  /** Stops taking jobs; a running job is aborted and put back as pending (not counted as a crash). */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.running?.abort.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closing) {
+      const job = this.store.next();
+      if (!job) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        await this.runJob(job);
+      } catch (e) {
+        this.log(`job ${job.id} failed outside the engine: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        if (this.store.finish(job.id, 'error', { outputs: {}, status: { status_str: 'error', completed: false, messages: [errorMessage(job.id, e instanceof Error ? e.name : 'Error', String(e))] }, meta: {} })) {
+          this.queueChanged();
+          this.hub.send(job.clientId, 'executing', { node: null, prompt_id: job.id });
+        }
+      } finally {
+        this.running = undefined;
+        this.naming.setPrompt(undefined);
+      }
+    }
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    this.store.start(job.id);
+    const abort = new AbortController();
+    const running: Running = { job, abort, node: null };
+    this.running = running;
+    this.queueChanged();
+    this.naming.setPrompt(job.id);
+
+    let chain: Promise<void> = Promise.resolve();
+    const post = (fn: () => void | Promise<void>) => {
+      chain = chain.then(fn).catch((e: unknown) => this.log(`ws send failed: ${String(e)}`));
+    };
+    const held: EngineEvent[] = [];
+    const onEvent = (ev: EngineEvent) => {
+      if (TERMINAL_EVENTS.has(ev.type)) return void held.push(ev);
+      if (ev.type === 'executing') running.node = ev.data.node;
+      post(() => this.hub.send(job.clientId, ev.type, ev.data));
+      if (ev.type === 'progress' && ev.preview) {
+        const preview = ev.preview;
+        const node = ev.data.node;
+        post(async () => {
+          const jpeg = await toJpeg(preview);
+          this.hub.sendPreview(job.clientId, jpeg, { node_id: node, prompt_id: job.id, display_node_id: node, parent_node_id: null, real_node_id: node });
+        });
+      }
+    };
+
+    let result: ExecutionResult;
+    const v = this.engine.validate(job.prompt, { targets: job.outputsToExecute });
+    if (!v.ok || v.outputs.length === 0) {
+      const data = errorData(job.id, 'ValidationError', v.error?.message ?? 'the prompt no longer validates');
+      result = { status: 'error', promptId: job.id, outputs: {}, executed: [], cached: [], messages: [['execution_error', data]] };
+      this.hub.send(job.clientId, 'execution_start', { prompt_id: job.id, timestamp: Date.now() });
+      held.push({ type: 'execution_error', data });
+    } else {
+      const extraData: Record<string, JsonValue> = job.extraData;
+      const pngInfo = extraData.extra_pnginfo;
+      result = await this.engine.runValidated(job.prompt, v, {
+        promptId: job.id,
+        extraData: { ...extraData, extra_pnginfo: typeof pngInfo === 'object' && pngInfo !== null && !Array.isArray(pngInfo) ? pngInfo : undefined },
+        signal: abort.signal,
+        onEvent,
+      });
+    }
+    if (this.closing && result.status === 'interrupted') {
+      this.store.release(job.id);
+      return;
+    }
+    this.store.finish(job.id, result.status, historyRecord(result));
+    await chain;
+    for (const ev of held) this.hub.send(job.clientId, ev.type, ev.data);
+    this.running = undefined;
+    this.queueChanged();
+    this.hub.send(job.clientId, 'executing', { node: null, prompt_id: job.id });
+  }
+}
