@@ -1,0 +1,87 @@
+import type { JsonValue } from '../../../engine/json.js';
+import { ApiRequestError, queuePrompt } from '../api/client.js';
+import type { ExecStore } from '../exec/store.js';
+import { applySeedControls } from '../graph/seed-control.js';
+import type { NodeSpec, ObjectInfo } from '../graph/spec.js';
+import type { GraphStore } from '../graph/store.js';
+import { toApi } from '../graph/to-api.js';
+import { toUiDocument, type Viewport } from '../graph/to-ui.js';
+import { inputNameOf } from '../graph/types.js';
+import { validateGraph } from '../graph/validate.js';
+
+function rec(v: JsonValue | undefined): Record<string, JsonValue> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+}
+
+/** The server's 400 `node_errors` as problems by node and input (spec/api.md "Validation errors"). */
+export function nodeErrorsToIssues(body: JsonValue | undefined): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const [id, entry] of Object.entries(rec(rec(body)?.node_errors) ?? {})) {
+    const errors = rec(entry)?.errors;
+    const issues: Record<string, string> = {};
+    for (const err of Array.isArray(errors) ? errors : []) {
+      const e = rec(err);
+      if (!e) continue;
+      const input = rec(e.extra_info)?.input_name;
+      const text = [e.message, e.details].filter((s) => typeof s === 'string' && s !== '').join(': ');
+      issues[typeof input === 'string' ? input : ''] = text || String(e.type ?? 'invalid');
+    }
+    out.set(id, issues);
+  }
+  return out;
+}
+
+function serverMessage(body: JsonValue | undefined, fallback: string): string {
+  const err = rec(rec(body)?.error);
+  const parts = [err?.message, err?.details].filter((s) => typeof s === 'string' && s !== '');
+  return parts.length ? parts.join(': ') : fallback;
+}
+
+export interface QueueContext {
+  readonly store: GraphStore;
+  readonly exec: ExecStore;
+  readonly specs: ReadonlyMap<string, NodeSpec>;
+  readonly info: ObjectInfo;
+  readonly clientId: string;
+  readonly viewport: () => Viewport;
+}
+
+export type QueueOutcome = { ok: true; promptIds: string[] } | { ok: false; message: string };
+
+/**
+ * Validates, then queues the graph `batch` times; after each queueing, seeds move by their
+ * control mode (ComfyUI's "control after generate"), so each batch item gets its own seed.
+ */
+export async function queueGraph(ctx: QueueContext, batch: number): Promise<QueueOutcome> {
+  const { store, exec, specs } = ctx;
+  const check = validateGraph(store.get(), specs);
+  if (check.issues.size > 0 || check.global.length > 0) {
+    const message = [...check.global, ...(check.issues.size ? [`${check.issues.size} node(s) need attention`] : [])].join('; ');
+    exec.dispatch({ kind: 'issues', issues: check.issues, message });
+    return { ok: false, message };
+  }
+  exec.dispatch({ kind: 'clear-issues' });
+  const promptIds: string[] = [];
+  for (let i = 0; i < Math.max(1, batch); i++) {
+    const graph = store.get();
+    const prompt = toApi(graph, specs);
+    const workflow = toUiDocument(graph, specs, ctx.info, ctx.viewport());
+    try {
+      const q = await queuePrompt(prompt, ctx.clientId, workflow);
+      exec.track(q.promptId, prompt);
+      promptIds.push(q.promptId);
+    } catch (e) {
+      if (e instanceof ApiRequestError) {
+        const message = serverMessage(e.body, e.message);
+        exec.dispatch({ kind: 'issues', issues: nodeErrorsToIssues(e.body), message });
+        return { ok: false, message };
+      }
+      const message = e instanceof Error ? e.message : String(e);
+      return { ok: false, message };
+    }
+    const now = store.get();
+    const linked = new Set(now.edges.map((e) => `${e.target}\u0000${inputNameOf(e.targetHandle)}`));
+    store.set({ ...now, nodes: applySeedControls(now.nodes, specs, (id, input) => linked.has(`${id}\u0000${input}`)) });
+  }
+  return { ok: true, promptIds };
+}
