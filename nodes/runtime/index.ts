@@ -9,7 +9,7 @@ export type { ModelSession, RunOptions, SessionClientOptions } from './session-c
 export { DEFAULT_INTRA_OP_THREADS } from './onnx-session-options.js';
 export type { SessionOptions } from './onnx-session-options.js';
 export type { AnyTensor, Dim, ElementType, FeedMap, IoMeta, TensorMap } from './io-meta.js';
-export { narrowTensor, TensorDataError } from './io-meta.js';
+export { float32Output, narrowTensor, OutputMismatchError, TensorDataError } from './io-meta.js';
 export {
   InferenceAbortedError, InferenceError, ModelLoadError, OutputNotFoundError, OutputTypeError, RuntimeConfigError,
   SessionClosedError, SessionFeedError, UnsafeExternalDataError, WorkerCrashedError,

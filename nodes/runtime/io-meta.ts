@@ -81,3 +81,16 @@ export function narrowFeeds(feeds: FeedMap): TensorMap {
   for (const [k, t] of Object.entries(feeds)) out[k] = narrowTensor(t);
   return out;
 }
+
+/** An output was missing or not of the element type the caller needs. */
+export class OutputMismatchError extends Error {
+  override readonly name = 'OutputMismatchError';
+}
+
+/** The float32 tensor under `key` of a run result (float outputs always come back as float32). */
+export function float32Output(result: TensorMap, key: string): Tensor<'float32'> {
+  const t = result[key];
+  if (t === undefined) throw new OutputMismatchError(`no output '${key}' in the result (got ${Object.keys(result).join(', ') || 'none'})`);
+  if (t.dtype !== 'float32') throw new OutputMismatchError(`output '${key}' is ${t.describe()}, not float32`);
+  return t;
+}

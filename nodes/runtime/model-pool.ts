@@ -43,6 +43,16 @@ interface Entry {
   session?: RemoteSession;
 }
 
+/** JSON with object keys sorted, so equal options give equal cache keys. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const keys = Object.keys(v).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(Reflect.get(v, k))}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
 export class ModelPool {
   readonly budgetBytes: number;
   private readonly client: SessionClient;
@@ -66,13 +76,17 @@ export class ModelPool {
     });
   }
 
-  /** The shared session for a model file, loading it (once) if needed. */
-  async session(modelPath: string): Promise<ModelSession> {
+  /**
+   * The shared session for a model file, loading it (once) if needed. Sessions created with different
+   * `options` (e.g. freeDimensionOverrides for one latent size) are distinct sessions.
+   */
+  async session(modelPath: string, options?: SessionOptions): Promise<ModelSession> {
     if (this.closed) throw new SessionClosedError(`cannot load ${modelPath}: the model pool is closed`);
-    const key = path.resolve(modelPath);
+    const file = path.resolve(modelPath);
+    const key = options ? `${file}\0${stableJson(options)}` : file;
     let entry = this.entries.get(key);
     if (!entry) {
-      const promise = this.load(key);
+      const promise = this.load(file, options);
       const created: Entry = { promise };
       entry = created;
       this.entries.set(key, created);
@@ -91,11 +105,11 @@ export class ModelPool {
     return s;
   }
 
-  private async load(key: string): Promise<RemoteSession> {
+  private async load(file: string, options?: SessionOptions): Promise<RemoteSession> {
     // Make room for at least the file itself before the worker reads it; external data is counted after.
-    const fileBytes = await stat(key).then((st) => st.size, () => 0);
+    const fileBytes = await stat(file).then((st) => st.size, () => 0);
     this.enforce(this.budgetBytes - fileBytes);
-    return this.client.load(key);
+    return this.client.load(file, options);
   }
 
   private sessions(): RemoteSession[] {

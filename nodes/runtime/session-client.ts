@@ -188,6 +188,8 @@ export class RemoteSession implements ModelSession {
     readonly inputs: readonly IoMeta[],
     readonly outputs: readonly IoMeta[],
     readonly bytes: number,
+    /** Options this session was created with (reused when it reloads). */
+    readonly options: SessionOptions,
   ) {}
 
   /** @internal Records where the session lives. */
@@ -291,19 +293,20 @@ export class SessionClient {
     return this.slots.reduce((best, s) => (s.bytes < best.bytes ? s : best));
   }
 
-  private async loadInto(path: string): Promise<{ slot: WorkerSlot; m: Extract<FromWorker, { type: 'loaded' }> }> {
+  private async loadInto(path: string, options: SessionOptions): Promise<{ slot: WorkerSlot; m: Extract<FromWorker, { type: 'loaded' }> }> {
     if (this.closed) throw new SessionClosedError(`cannot load ${path}: the inference workers were closed`);
     const slot = this.pickSlot();
-    const m = await slot.call({ type: 'load', path, options: this.sessionOptions });
+    const m = await slot.call({ type: 'load', path, options });
     if (m.type !== 'loaded') throw unexpected(m, 'load');
     slot.bytes += m.bytes;
     return { slot, m };
   }
 
-  /** Loads a model in a worker and returns its proxy. */
-  async load(path: string): Promise<RemoteSession> {
-    const { slot, m } = await this.loadInto(path);
-    const s = new RemoteSession(this, path, m.inputs, m.outputs, m.bytes);
+  /** Loads a model in a worker and returns its proxy; `options` override the client's session options. */
+  async load(path: string, options: SessionOptions = {}): Promise<RemoteSession> {
+    const merged = { ...this.sessionOptions, ...options };
+    const { slot, m } = await this.loadInto(path, merged);
+    const s = new RemoteSession(this, path, m.inputs, m.outputs, m.bytes, merged);
     s.attach(slot, m.sessionId);
     s.touch();
     this.hooks.onLoaded?.(s);
@@ -312,7 +315,7 @@ export class SessionClient {
 
   /** @internal Loads the session again after its worker died or it was released. */
   async reload(s: RemoteSession): Promise<void> {
-    const { slot, m } = await this.loadInto(s.path);
+    const { slot, m } = await this.loadInto(s.path, s.options);
     s.attach(slot, m.sessionId);
     this.hooks.onLoaded?.(s);
   }

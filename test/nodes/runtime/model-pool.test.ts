@@ -36,6 +36,13 @@ describe('ModelPool', () => {
     expect(pool.stats().loads).toBe(1);
     expect(s1.bytes).toBe(statSync(a).size);
     expect([...(await s1.run({ input_ids: ids })).last_hidden_state.data]).toEqual([2, 4, 6, 8]);
+    // Different session options make a different session; equal ones (any key order) share it.
+    const o1 = await pool.session(a, { freeDimensionOverrides: { batch: 1 }, intraOpNumThreads: 1 });
+    const o2 = await pool.session(a, { intraOpNumThreads: 1, freeDimensionOverrides: { batch: 1 } });
+    expect(o1).toBe(o2);
+    expect(o1).not.toBe(s1);
+    expect(pool.stats().loads).toBe(2);
+    expect([...(await o1.run({ input_ids: ids })).last_hidden_state.data]).toEqual([2, 4, 6, 8]);
   });
 
   it('evicts the least recently used idle session past the budget, and reloads it on use', async () => {

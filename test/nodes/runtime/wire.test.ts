@@ -34,3 +34,14 @@ describe('packTensors', () => {
     expect([...back.view.data]).toEqual([7, 7]);
   });
 });
+
+describe('float32Output', () => {
+  it('returns float32 outputs and names what is wrong otherwise', async () => {
+    const { float32Output, OutputMismatchError } = await import('../../../nodes/runtime/io-meta.js');
+    const out = { a: Tensor.float32([1], [1]), b: new Tensor('int64', BigInt64Array.from([1n]), [1]) };
+    expect(float32Output(out, 'a').data[0]).toBe(1);
+    expect(() => float32Output(out, 'b')).toThrow(OutputMismatchError);
+    expect(() => float32Output(out, 'b')).toThrow(/int64\[1\], not float32/);
+    expect(() => float32Output(out, 'c')).toThrow(/no output 'c' .*got a, b/);
+  });
+});
