@@ -66,6 +66,22 @@ export async function startServerProcess(opts: { baseDir?: string; args?: string
   };
 }
 
+/** Runs `serve` until the process exits by itself (a crashing job), returning the exit signal or code. */
+export async function runUntilExit(baseDir: string, timeoutMs = 30_000): Promise<number | string | null> {
+  const args = [path.join(REPO, 'bin/latentflow.js'), 'serve', '--port', '0', '--base-dir', baseDir, '--no-toyworld', '--custom-nodes', STUB_NODES];
+  const proc = spawn(process.execPath, args, { cwd: REPO, stdio: 'ignore' });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error('server did not exit'));
+    }, timeoutMs);
+    proc.on('exit', (code, signal) => {
+      clearTimeout(t);
+      resolve(signal ?? code);
+    });
+  });
+}
+
 export interface WsMessage {
   type: string;
   data: Record<string, unknown>;
@@ -80,7 +96,7 @@ export class WsRecorder {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
-      const buf = Buffer.isBuffer(data) ? data : Buffer.from(data instanceof ArrayBuffer ? data : Buffer.concat(data as Buffer[]));
+      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(new Uint8Array(data));
       if (isBinary) {
         this.binary.push(buf);
         this.order.push('binary');
