@@ -43,7 +43,8 @@ function bypassSlot(node: UiNode, slot: number, type: string): number {
 
 /**
  * Follows a link to the node that really produces it, through Reroutes and bypassed nodes,
- * as ComfyUI frontend's ExecutableNodeDTO.resolveInput/resolveOutput do.
+ * as ComfyUI frontend's ExecutableNodeDTO.resolveInput/resolveOutput do (as a loop, so long
+ * Reroute chains cannot exhaust the stack).
  */
 class LinkResolver {
   constructor(
@@ -51,46 +52,53 @@ class LinkResolver {
     private readonly warn: (message: string) => void,
   ) {}
 
-  resolveInput(node: UiNode, slot: number, visited: Set<string>, type?: string): Resolved {
-    const key = `${node.id}[I]${slot}`;
-    if (visited.has(key)) throw new UiWorkflowError(`link cycle through input ${slot} (Reroute or bypassed nodes feeding each other)`, node.id);
-    visited.add(key);
-    const input = node.inputs[slot];
-    if (!input || input.link === null) return undefined;
-    const link = this.graph.links.get(input.link);
-    if (!link) {
-      this.warn(`node ${node.id} input '${input.name}': link ${input.link} does not exist; left unconnected`);
-      return undefined;
-    }
-    const origin = this.graph.nodes.get(link.originId);
-    if (!origin) {
-      this.warn(`node ${node.id} input '${input.name}': link ${link.id} comes from missing node ${link.originId}; left unconnected`);
-      return undefined;
-    }
-    return this.resolveOutput(origin, link.originSlot, type ?? input.type, visited);
-  }
-
-  private resolveOutput(node: UiNode, slot: number, type: string, visited: Set<string>): Resolved {
-    const key = `${node.id}[O]${slot}`;
-    if (visited.has(key)) throw new UiWorkflowError(`link cycle through output ${slot} (Reroute or bypassed nodes feeding each other)`, node.id);
-    visited.add(key);
-    if (node.mode === MODE_BYPASS) {
-      const index = bypassSlot(node, slot, type);
-      if (index === -1) {
-        this.warn(`bypassed node ${node.id} (${node.type}) has no input of type ${type} to pass through; left unconnected`);
+  resolveInput(start: UiNode, startSlot: number): Resolved {
+    const visited = new Set<string>();
+    const seen = (key: string, node: UiNode, what: string) => {
+      if (visited.has(key)) throw new UiWorkflowError(`link cycle through ${what} (Reroute or bypassed nodes feeding each other)`, node.id);
+      visited.add(key);
+    };
+    let node = start;
+    let slot = startSlot;
+    let type: string | undefined;
+    for (;;) {
+      seen(`${node.id}[I]${slot}`, node, `input ${slot}`);
+      const input = node.inputs[slot];
+      if (!input || input.link === null) return undefined;
+      const link = this.graph.links.get(input.link);
+      if (!link) {
+        this.warn(`node ${node.id} input '${input.name}': link ${input.link} does not exist; left unconnected`);
         return undefined;
       }
-      return this.resolveInput(node, index, visited);
+      const origin = this.graph.nodes.get(link.originId);
+      if (!origin) {
+        this.warn(`node ${node.id} input '${input.name}': link ${link.id} comes from missing node ${link.originId}; left unconnected`);
+        return undefined;
+      }
+      const wanted = type ?? input.type;
+      seen(`${origin.id}[O]${link.originSlot}`, origin, `output ${link.originSlot}`);
+      if (origin.mode === MODE_BYPASS) {
+        const index = bypassSlot(origin, link.originSlot, wanted);
+        if (index === -1) {
+          this.warn(`bypassed node ${origin.id} (${origin.type}) has no input of type ${wanted} to pass through; left unconnected`);
+          return undefined;
+        }
+        // As the frontend: past a bypassed node, the type to match is that node's own input type.
+        [node, slot, type] = [origin, index, undefined];
+        continue;
+      }
+      if (origin.type === 'PrimitiveNode') {
+        // The frontend's applyToGraph copies a primitive's value into every widget it feeds.
+        const wv = origin.widgetsValues;
+        return Array.isArray(wv) && wv.length > 0 ? { value: wv[0]! } : undefined;
+      }
+      if (VIRTUAL_NODE_TYPES.has(origin.type)) {
+        if (!origin.inputs[link.originSlot]) return undefined;
+        [node, slot, type] = [origin, link.originSlot, wanted];
+        continue;
+      }
+      return { link: [origin.id, link.originSlot] };
     }
-    if (node.type === 'PrimitiveNode') {
-      // The frontend's applyToGraph copies a primitive's value into every widget it feeds.
-      const wv = node.widgetsValues;
-      return Array.isArray(wv) && wv.length > 0 ? { value: wv[0]! } : undefined;
-    }
-    if (VIRTUAL_NODE_TYPES.has(node.type)) {
-      return node.inputs[slot] ? this.resolveInput(node, slot, visited, type) : undefined;
-    }
-    return { link: [node.id, slot] };
   }
 }
 
@@ -144,7 +152,7 @@ export function uiToApi(doc: JsonValue, objectInfo: Record<string, ObjectInfoEnt
     const inputs = widgetInputs(node, entry);
     node.inputs.forEach((input, slot) => {
       if (input.link === null) return;
-      const r = resolver.resolveInput(node, slot, new Set());
+      const r = resolver.resolveInput(node, slot);
       if (r === undefined) return;
       setOwn(inputs, input.name, 'link' in r ? r.link : wrapLiteral(r.value));
     });

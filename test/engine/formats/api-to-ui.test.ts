@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseJson, type ApiWorkflow, type ObjectInfoEntry } from '../../../engine/index.js';
+import { checkStructure, parseJson, type ApiWorkflow, type ObjectInfoEntry } from '../../../engine/index.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { uiToApi } from '../../../engine/formats/ui-to-api.js';
 import { UnknownNodeTypesError } from '../../../engine/formats/format-errors.js';
@@ -112,7 +112,9 @@ describe('API -> UI -> API on the workflows shipped in workflows/', () => {
   it('has workflows to check', () => expect(files.length).toBeGreaterThan(0));
   for (const file of files) {
     it(`${file}`, (ctx) => {
-      const api = parseJson(readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8')) as ApiWorkflow;
+      const shape = checkStructure(parseJson(readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8')));
+      if (!shape.ok) throw new Error(`${file}: ${shape.issues.map((i) => i.message).join('; ')}`);
+      const api = shape.workflow;
       const missing = Object.values(api).filter((n) => !Object.hasOwn(info, n.class_type)).map((n) => n.class_type);
       if (missing.length) ctx.skip(`node types not registered yet: ${[...new Set(missing)].join(', ')}`);
       const titled = withTitles(api, info);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkflowParseError, stringifyJson, writePngText } from '../../../engine/index.js';
+import { WorkflowParseError, stringifyJson, writePngText, type JsonValue } from '../../../engine/index.js';
 import { detectFormat, loadAnyWorkflow } from '../../../engine/formats/detect.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { UnknownNodeTypesError, WorkflowFormatError } from '../../../engine/formats/format-errors.js';
@@ -19,7 +19,8 @@ describe('detectFormat', () => {
   });
 
   it('rejects anything else with WorkflowFormatError', () => {
-    for (const doc of [null, 3, 'x', [], {}, { a: 1 }, { a: { inputs: {} } }]) {
+    const docs: JsonValue[] = [null, 3, 'x', [], {}, { a: 1 }, { a: { inputs: {} } }];
+    for (const doc of docs) {
       expect(() => detectFormat(doc)).toThrow(WorkflowFormatError);
     }
   });
