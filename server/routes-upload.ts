@@ -19,7 +19,7 @@ function parseMultipart(req: IncomingMessage, maxFile: number): Promise<Multipar
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: maxFile, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 20 } });
+      bb = busboy({ headers: req.headers, preservePath: true, limits: { fileSize: maxFile, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 20 } });
     } catch {
       req.resume();
       return reject(new HttpError(400, 'expected a multipart/form-data body'));

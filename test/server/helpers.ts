@@ -109,8 +109,8 @@ export class WsRecorder {
     });
   }
 
-  static open(url: string, clientId: string, headers: Record<string, string> = {}): Promise<WsRecorder> {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}`, { headers });
+  static open(url: string, clientId: string, headers: Record<string, string> = {}, query = ''): Promise<WsRecorder> {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}${query}`, { headers });
     const rec = new WsRecorder(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(rec));
