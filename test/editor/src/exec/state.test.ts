@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_EXEC, reduceExec, type ExecAction, type ExecState } from '../../../../editor/src/exec/state.js';
+import type { ApiWorkflow } from '../../../../engine/workflow.js';
+
+const prompt: ApiWorkflow = {
+  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'x' } },
+  '6': { class_type: 'CLIPTextEncode', inputs: { clip: ['4', 1], text: 'a' } },
+  '5': { class_type: 'EmptyLatentImage', inputs: {} },
+  '3': { class_type: 'KSampler', inputs: { model: ['4', 0], positive: ['6', 0], latent_image: ['5', 0] } },
+  '9': { class_type: 'SaveImage', inputs: { images: ['3', 0] } },
+};
+const prompts = new Map([['p1', prompt]]);
+
+function run(msgs: [string, Record<string, unknown>, number][], start: ExecState = EMPTY_EXEC): ExecState {
+  return msgs.reduce((s, [type, data, t]) => reduceExec(s, { kind: 'ws', type, data } satisfies ExecAction, t, prompts), start);
+}
+
+describe('reduceExec', () => {
+  it('follows a run: pending, cached, running with step k/N, done with duration, images', () => {
+    const s = run([
+      ['execution_start', { prompt_id: 'p1' }, 0],
+      ['execution_cached', { nodes: ['4', '6'], prompt_id: 'p1' }, 1],
+      ['executing', { node: '5', prompt_id: 'p1' }, 10],
+      ['executing', { node: '3', prompt_id: 'p1' }, 30],
+      ['progress', { node: '3', value: 4, max: 20, prompt_id: 'p1' }, 40],
+    ]);
+    expect(s.nodes.get('4')!.status).toBe('cached');
+    expect(s.nodes.get('5')).toMatchObject({ status: 'done', durationMs: 20 });
+    expect(s.nodes.get('3')).toMatchObject({ status: 'running', value: 4, max: 20 });
+    expect(s.nodes.get('9')!.status).toBe('pending');
+    const withPreview = reduceExec(s, { kind: 'preview', url: 'blob:1' }, 41, prompts);
+    expect(withPreview.nodes.get('3')!.preview).toBe('blob:1');
+    const end = run(
+      [
+        ['executing', { node: '9', prompt_id: 'p1' }, 100],
+        ['executed', { node: '9', output: { images: [{ filename: 'a.png', subfolder: '', type: 'output' }] }, prompt_id: 'p1' }, 130],
+        ['execution_success', { prompt_id: 'p1' }, 131],
+        ['executing', { node: null, prompt_id: 'p1' }, 132],
+      ],
+      withPreview,
+    );
+    expect(end.nodes.get('3')).toMatchObject({ status: 'done', durationMs: 70 });
+    expect(end.nodes.get('9')).toMatchObject({ status: 'done', durationMs: 30, images: [{ filename: 'a.png', subfolder: '', type: 'output' }] });
+  });
+
+  it('keeps independent branches running side by side (done only when a dependent starts)', () => {
+    const s = run([
+      ['execution_start', { prompt_id: 'p1' }, 0],
+      ['executing', { node: '4', prompt_id: 'p1' }, 1],
+      ['executing', { node: '5', prompt_id: 'p1' }, 2],
+    ]);
+    expect(s.nodes.get('4')!.status).toBe('running');
+    expect(s.nodes.get('5')!.status).toBe('running');
+    const t = run([['executing', { node: '6', prompt_id: 'p1' }, 9]], s);
+    expect(t.nodes.get('4')).toMatchObject({ status: 'done', durationMs: 8 });
+    expect(t.nodes.get('5')!.status).toBe('running');
+  });
+
+  it('puts the error message on the failing node and stops the others', () => {
+    const s = run([
+      ['execution_start', { prompt_id: 'p1' }, 0],
+      ['executing', { node: '3', prompt_id: 'p1' }, 1],
+      ['execution_error', { prompt_id: 'p1', node_id: '3', exception_type: 'RangeError', exception_message: 'bad shape' }, 2],
+    ]);
+    expect(s.nodes.get('3')).toMatchObject({ status: 'error', error: 'RangeError: bad shape' });
+    expect(s.nodes.get('9')!.status).toBeUndefined();
+    expect(s.message).toMatch(/node 3 failed/);
+  });
+
+  it('reads queue_remaining from status and marks the interrupted node', () => {
+    const s = run([
+      ['status', { status: { exec_info: { queue_remaining: 3 } } }, 0],
+      ['execution_start', { prompt_id: 'p1' }, 0],
+      ['executing', { node: '3', prompt_id: 'p1' }, 1],
+      ['execution_interrupted', { prompt_id: 'p1', node_id: '3' }, 2],
+    ]);
+    expect(s.queueRemaining).toBe(3);
+    expect(s.nodes.get('3')!.status).toBe('interrupted');
+  });
+
+  it('sets and clears validation issues per node', () => {
+    const s = reduceExec(EMPTY_EXEC, { kind: 'issues', issues: new Map([['3', { steps: 'value smaller than min' }]]), message: 'm' }, 0, prompts);
+    expect(s.nodes.get('3')!.issues).toEqual({ steps: 'value smaller than min' });
+    const t = reduceExec(s, { kind: 'clear-issues' }, 0, prompts);
+    expect(t.nodes.get('3')!.issues).toBeUndefined();
+    expect(t.message).toBeUndefined();
+  });
+});

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectInfoEntry } from '../../../../engine/index.js';
+import { parseJson, stringifyJson } from '../../../../engine/json.js';
+import { readPngText as engineReadPngText } from '../../../../engine/formats/png-text.js';
+import { buildDefaultGraph } from '../../../../editor/src/graph/default-workflow.js';
+import { importDocument } from '../../../../editor/src/graph/import.js';
+import { readPngText } from '../../../../editor/src/graph/png-text.js';
+import { readNodeSpecs, type NodeSpec } from '../../../../editor/src/graph/spec.js';
+import { toApi } from '../../../../editor/src/graph/to-api.js';
+import { toUiDocument } from '../../../../editor/src/graph/to-ui.js';
+import { REPO } from '../../harness.js';
+import { realObjectInfo } from '../../object-info.js';
+
+const EXAMPLES = path.join(REPO, '..', 'shared', 'data', 'comfyui-examples');
+let info: Record<string, ObjectInfoEntry>;
+let specs: Map<string, NodeSpec>;
+
+beforeAll(async () => {
+  info = await realObjectInfo();
+  specs = readNodeSpecs(info);
+});
+
+describe('editor workflow import/export', () => {
+  it('exports the default graph as the API prompt of workflows/txt2img.json shape', () => {
+    const g = buildDefaultGraph(specs)!;
+    const api = toApi(g, specs);
+    expect(api['3']!.class_type).toBe('KSampler');
+    expect(api['3']!.inputs.model).toEqual(['4', 0]);
+    expect(api['8']!.inputs.vae).toEqual(['4', 2]);
+    expect(api['4']!.inputs.ckpt_name).toBe('toyworld-shapes');
+    expect(api['9']!.inputs.images).toEqual(['8', 0]);
+  });
+
+  it('round-trips through the versioned UI document with positions, titles and seed controls', () => {
+    const g = buildDefaultGraph(specs)!;
+    const seeded = { ...g, nodes: g.nodes.map((n) => (n.id === '3' ? { ...n, position: { x: 123, y: 456 }, data: { ...n.data, controls: { seed: 'increment' as const }, values: { ...n.data.values, seed: 2n ** 63n + 5n } } } : n)) };
+    const doc = toUiDocument(seeded, specs, info);
+    expect(doc.latentflow.version).toBeGreaterThanOrEqual(1);
+    const back = importDocument(parseJson(stringifyJson(doc)), info, specs);
+    expect(back.kind).toBe('ui');
+    const k = back.graph.nodes.find((n) => n.id === '3')!;
+    expect(k.position).toEqual({ x: 123, y: 456 });
+    expect(k.data.controls.seed).toBe('increment');
+    expect(k.data.values.seed).toBe(2n ** 63n + 5n);
+    expect(back.graph.nodes.find((n) => n.id === '6')!.data.title).toBe('Positive prompt');
+    expect(toApi(back.graph, specs)).toEqual(toApi(seeded, specs));
+  });
+
+  it('opens workflows/txt2img.json (API format) with a layout and fixed seeds', () => {
+    const doc = parseJson(readFileSync(path.join(REPO, 'workflows', 'txt2img.json'), 'utf8'));
+    const r = importDocument(doc, info, specs);
+    expect(r.kind).toBe('api');
+    expect(r.graph.nodes.length).toBe(7);
+    expect(r.graph.nodes.find((n) => n.data.classType === 'KSampler')!.data.controls.seed).toBe('fixed');
+    const xs = new Set(r.graph.nodes.map((n) => n.position.x));
+    expect(xs.size).toBeGreaterThan(3);
+  });
+
+  it('reads the PNG text chunks as the engine does, and opens a ComfyUI example', async () => {
+    const file = path.join(EXAMPLES, 'img2img_img2img_workflow.png');
+    const bytes = new Uint8Array(readFileSync(file));
+    const text = await readPngText(bytes);
+    expect(text).toEqual(engineReadPngText(bytes));
+    const prompt = parseJson(text.prompt!);
+    const r = importDocument(parseJson(text.workflow!), info, specs);
+    const types = r.graph.nodes.map((n) => n.data.classType).sort();
+    expect(types).toEqual(Object.values(prompt as Record<string, { class_type: string }>).map((n) => n.class_type).sort());
+    expect(r.graph.edges.length).toBeGreaterThan(5);
+  });
+
+  it('rejects documents that are not workflows, naming what it expected', () => {
+    expect(() => importDocument(parseJson('{"a": 1}'), info, specs)).toThrow(/not a workflow/);
+    expect(() => importDocument(parseJson('{"1": {"class_type": "NoSuchNode", "inputs": {}}}'), info, specs)).toThrow(/NoSuchNode/);
+  });
+});
