@@ -2,9 +2,10 @@ import { NodeRegistry, type NodeDefinition } from '../engine/index.js';
 import { PRIMITIVE_NODES } from './primitives.js';
 import { IMAGE_NODES } from './image/index.js';
 import { DIFFUSION_NODES } from './diffusion/index.js';
+import { CLIP_NODES } from './clip/index.js';
 
 /** Every node family latentflow ships, in palette order. Add a family with one line here. */
-export const ALL_NODES: readonly NodeDefinition[] = [...PRIMITIVE_NODES, ...IMAGE_NODES, ...DIFFUSION_NODES];
+export const ALL_NODES: readonly NodeDefinition[] = [...PRIMITIVE_NODES, ...IMAGE_NODES, ...DIFFUSION_NODES, ...CLIP_NODES];
 
 export function createRegistry(extra: Iterable<NodeDefinition> = []): NodeRegistry {
   return new NodeRegistry([...ALL_NODES, ...extra]);

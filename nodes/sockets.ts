@@ -2,6 +2,8 @@ import { socket } from '../engine/index.js';
 import { Tensor } from './runtime/tensor.js';
 import type { ClipModel, Conditioning, DiffusionModel, Guider, NoiseSource, SamplerChoice, VaeModel } from './diffusion/types.js';
 import { isClipModel, isConditioning, isDiffusionModel, isGuider, isNoiseSource, isSamplerChoice, isSigmas, isVaeModel } from './diffusion/guards.js';
+import type { ClipVisionModel, ClipVisionOutput, ImageClassifierModel, ImageIndex, Scores } from './clip/types.js';
+import { isClipVisionModel, isClipVisionOutput, isImageClassifier, isImageIndex, isScores } from './clip/guards.js';
 
 /**
  * TypeScript types bound to the engine's socket ids, once, here. Node families import these.
@@ -41,3 +43,10 @@ export const SIGMAS = socket<Float64Array>('SIGMAS', isSigmas);
 export const SAMPLER = socket<SamplerChoice>('SAMPLER', isSamplerChoice);
 export const NOISE = socket<NoiseSource>('NOISE', isNoiseSource);
 export const GUIDER = socket<Guider>('GUIDER', isGuider);
+
+/** CLIP-family values (nodes/clip/types.ts). */
+export const CLIP_VISION = socket<ClipVisionModel>('CLIP_VISION', isClipVisionModel);
+export const CLIP_VISION_OUTPUT = socket<ClipVisionOutput>('CLIP_VISION_OUTPUT', isClipVisionOutput);
+export const CLASSIFIER = socket<ImageClassifierModel>('CLASSIFIER', isImageClassifier);
+export const SCORES = socket<Scores>('SCORES', isScores);
+export const IMAGE_INDEX = socket<ImageIndex>('IMAGE_INDEX', isImageIndex);

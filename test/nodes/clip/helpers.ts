@@ -1,0 +1,60 @@
+/** Shared setup of the CLIP node tests: the toyworld pack, a host over a temp base dir, rendered images. */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createHost, type Host } from '../../../nodes/host.js';
+import { generateToyworld } from '../../../toyworld/generate.js';
+import { renderShape, type RgbImage, type ShapeName } from '../../../toyworld/world.js';
+import { Tensor } from '../../../nodes/runtime/tensor.js';
+
+export const REPO = path.resolve(import.meta.dirname, '../../..');
+export const MODELS = path.join(REPO, 'models');
+
+/** A temp directory removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A host whose models/ is the repo's generated toyworld pack and whose other folders are fresh. */
+export async function toyHost(): Promise<Host> {
+  await generateToyworld(MODELS, { ifMissing: true });
+  const base = tempDir('lf-clip-');
+  mkdirSync(path.join(base, 'input'), { recursive: true });
+  return createHost({ baseDir: base, modelsDir: MODELS });
+}
+
+/** IMAGE [B,H,W,3] from rendered images of one size. */
+export function batch(images: readonly RgbImage[]): Tensor {
+  const { width, height } = images[0]!;
+  const out = new Float32Array(images.length * width * height * 3);
+  images.forEach((im, i) => out.set(im.data, i * width * height * 3));
+  return new Tensor('float32', out, [images.length, height, width, 3]);
+}
+
+/** Writes an RgbImage as an 8-bit PNG. */
+export async function writePng(file: string, im: RgbImage): Promise<void> {
+  const u8 = Uint8Array.from(im.data, (v) => Math.round(v * 255));
+  await sharp(u8, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toFile(file);
+}
+
+/** A deterministic PRNG (mulberry32) for test image layouts. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A shape at a random spot and size (20-50% of the frame), away from the edges. */
+export function randomShape(colour: string, shape: ShapeName, rand: () => number, width = 128, height = 128): RgbImage {
+  const size = 0.25 + 0.25 * rand();
+  const m = size / 2 + 0.05;
+  return renderShape({ colour, shape, cx: m + (1 - 2 * m) * rand(), cy: m + (1 - 2 * m) * rand(), size, width, height });
+}
