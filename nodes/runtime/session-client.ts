@@ -143,7 +143,7 @@ class WorkerSlot {
       : new WorkerCrashedError(`inference worker ${this.index} (thread ${w.threadId}) died (${why}); its sessions reload on next use`);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
-    if (!this.closed) this.ensure();
+    // The replacement starts on the next call, not here: a worker that cannot boot must not respawn in a loop.
   }
 
   call(req: Request, transfer: ArrayBuffer[] = []): Promise<FromWorker> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelLoadError, UnsafeExternalDataError } from '../../../nodes/runtime/errors.js';
+import { float32Output } from '../../../nodes/runtime/io-meta.js';
 import { inspectModelFile } from '../../../nodes/runtime/model-file.js';
 import { OnnxSession } from '../../../nodes/runtime/onnx-session.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
@@ -25,7 +26,7 @@ describe('inspectModelFile', () => {
     expect(info.bytes).toBeGreaterThan(16);
     const s = await OnnxSession.create(p);
     const out = await s.run({ x: Tensor.float32([10, 20, 30, 40], [4]) });
-    expect([...(out.y.data as Float32Array)]).toEqual([11, 22, 33, 44]);
+    expect([...float32Output(out, 'y').data]).toEqual([11, 22, 33, 44]);
     await s.release();
   });
 

@@ -86,7 +86,7 @@ describe('OnnxSession', () => {
     const s = await OnnxSession.create(writeModel(dir, 'err.onnx', unetModel(flavours[0][1])));
     const err = await s.run({ sample: Tensor.zeros([2, 3, 4]), timestep: Tensor.float32([1], [1]) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SessionFeedError);
-    const msg = String((err as Error).message);
+    const msg = err instanceof Error ? err.message : '';
     expect(msg).toContain('sample: float32[batch,2]');
     expect(msg).toContain('timestep: float32[batch]');
     expect(msg).toContain('sample: float32[2,3,4]');
