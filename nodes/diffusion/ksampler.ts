@@ -1,11 +1,11 @@
 /** KSampler and KSamplerAdvanced (ComfyUI nodes.py common_ksampler; comfy/samplers.py KSampler sigma rules). */
-import { COMBO, FLOAT, INT, defineNode, type NodeContext } from '../../engine/index.js';
+import { COMBO, FLOAT, INT, defineNode } from '../../engine/index.js';
 import { prepareNoise } from '../sampling/noise.js';
 import { SAMPLERS, SAMPLER_NAMES, type SamplerName } from '../sampling/samplers/index.js';
 import { SCHEDULER_NAMES, ksamplerSigmas, sliceSigmasForSteps } from '../sampling/schedulers/index.js';
 import { Tensor } from '../runtime/tensor.js';
 import { CONDITIONING, LATENT, MODEL, type Latent } from '../sockets.js';
-import { sampleLatent } from './sample.js';
+import { sampleLatent, type SampleContext } from './sample.js';
 import type { Conditioning, DiffusionModel } from './types.js';
 
 export const SEED_MAX = 2n ** 64n - 1n;
@@ -17,7 +17,7 @@ export const stepsInput = () => INT({ default: 20, min: 1, max: 10000, tooltip: 
 export const samplerNameInput = () => COMBO(SAMPLER_NAMES, { tooltip: 'The algorithm used when sampling.' });
 export const schedulerInput = () => COMBO(SCHEDULER_NAMES, { tooltip: 'The scheduler controls how noise is gradually removed to form the image.' });
 
-interface KSamplerArgs {
+export interface KSamplerArgs {
   model: DiffusionModel;
   seed: bigint;
   steps: number;
@@ -35,7 +35,7 @@ interface KSamplerArgs {
 }
 
 /** ComfyUI common_ksampler: noise from the seed (one tensor per batch), sigmas by KSampler's rules. */
-export async function commonKSampler(ctx: NodeContext, a: KSamplerArgs): Promise<Latent> {
+export async function commonKSampler(ctx: SampleContext, a: KSamplerArgs): Promise<Latent> {
   const noise = a.disableNoise ? Tensor.zeros(a.latent.samples.shape) : prepareNoise(a.latent.samples, a.seed, a.latent.batch_index);
   const full = ksamplerSigmas(a.model.sampling, a.scheduler, a.samplerName, a.steps, a.denoise);
   const sigmas = sliceSigmasForSteps(full, a.startStep, a.lastStep, a.forceFullDenoise ?? false);
