@@ -76,29 +76,32 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
   let interrupted = 0;
   const failed: { job: string; label: string; error: string }[] = [];
 
-  async function execute(job: PlannedJob, jobSignal: AbortSignal) {
+  async function execute(job: PlannedJob, jobSignal: AbortSignal, openGate: () => void) {
     const v = engine.validate(job.workflow);
     return files.runAs(job.id, () =>
       engine.runValidated(job.workflow, v, {
         promptId: job.id,
         signal: jobSignal,
-        onEvent: (event) => emit({ type: 'engine', job: job.id, event }),
+        onEvent: (event) => {
+          if (event.type === 'progress') openGate();
+          emit({ type: 'engine', job: job.id, event });
+        },
         extraData: opts.extraPngInfo ? { extra_pnginfo: opts.extraPngInfo } : undefined,
       }),
     );
   }
 
-  async function runJob(job: PlannedJob): Promise<void> {
+  async function runJob(job: PlannedJob, openGate: () => void): Promise<void> {
     const started = new Date();
     emit({ type: 'job_start', job: job.id, index: job.index, label: job.label, overrides: job.overrides, seed: job.seed });
     const base = { id: job.id, index: job.index, source: job.label, overrides: job.overrides, seed: job.seed, started_at: started.toISOString() };
     let record: JobRecord;
     try {
-      let run = await execute(job, signal);
+      let run = await execute(job, signal, openGate);
       if (run.value.status === 'success' && reusedSavedOutputs(run.value)) {
         // Rare (two jobs equal upstream of a save node): evict, so this job saves its own files.
         engine.cache.clear();
-        run = await execute(job, signal);
+        run = await execute(job, signal, openGate);
       }
       const r = run.value;
       const status = r.status === 'success' ? 'done' : r.status === 'error' ? 'failed' : 'interrupted';
@@ -123,6 +126,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
         error: { node: '', node_type: '', type: err.name, message: err.message },
       };
     }
+    openGate();
     await manifest.append(record);
     if (record.status === 'done') done++;
     else if (record.status === 'interrupted') interrupted++;
@@ -130,9 +134,23 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
     emit({ type: 'job_end', job: job.id, index: job.index, label: job.label, record });
   }
 
+  // The launch gate: a job starts only once the job started before it has reached its first
+  // sampler step (or ended). Its model loads and text encodings are then in the shared cache, so
+  // with --jobs N a checkpoint still loads once and each distinct prompt is encoded once.
+  let gate: Promise<void> = Promise.resolve();
   let next = 0;
   const worker = async () => {
-    while (!signal.aborted && next < queue.length) await runJob(queue[next++]!);
+    for (;;) {
+      let seen: Promise<void>;
+      do {
+        seen = gate;
+        await seen;
+      } while (gate !== seen);
+      if (signal.aborted || next >= queue.length) return;
+      let open: () => void = () => {};
+      gate = new Promise<void>((resolve) => (open = resolve));
+      await runJob(queue[next++]!, open);
+    }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 
