@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerRun } from './commands/run.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerToyworld } from './commands/toyworld.js';
+import { registerConvert } from './commands/convert.js';
 import { registerServe } from './commands/serve.js';
 
 /** The `latentflow` command line; each command lives in cli/commands/. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerInspect(program);
   registerToyworld(program);
+  registerConvert(program);
   registerServe(program);
   return program;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ValidationFailedError, WorkflowParseError, checkStructure, type ApiWorkflow, type JsonValue } from '../../engine/index.js';
+import { EngineError, ValidationFailedError, checkStructure, type ApiWorkflow, type JsonValue } from '../../engine/index.js';
 import { loadWorkflowFile } from '../load-workflow.js';
-import { applyOverrides, parseSet, OverrideError } from '../overrides.js';
+import { applyOverrides, parseSet } from '../overrides.js';
 import { formatValidationErrors } from '../format-errors.js';
 import { humanReporter, jsonReporter } from '../progress-reporter.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
@@ -12,6 +12,8 @@ export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 
 interface RunFlags extends HostFlags {
   set: string[];
+  mapCheckpoint: string[];
+  mapInput: string[];
   json?: boolean;
 }
 
@@ -29,24 +31,29 @@ function positiveInt(value: string): number {
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   let prompt: ApiWorkflow;
   let workflow: JsonValue | undefined;
-  try {
-    const loaded = await loadWorkflowFile(file);
-    workflow = loaded.workflow;
-    const shape = checkStructure(loaded.prompt);
-    if (!shape.ok) {
-      process.stderr.write(`invalid workflow ${file}:\n${shape.issues.map((i) => `  ${i.message}`).join('\n')}\n`);
-      return EXIT.invalid;
-    }
-    prompt = applyOverrides(shape.workflow, flags.set.map(parseSet));
-  } catch (e) {
-    if (e instanceof WorkflowParseError || e instanceof OverrideError) {
-      process.stderr.write(`invalid workflow: ${e.message}\n`);
-      return EXIT.invalid;
-    }
-    throw e;
-  }
   const host = await openHost(hostOptions(flags));
   try {
+    try {
+      const loaded = await loadWorkflowFile(file, {
+        objectInfo: host.engine.objectInfo(),
+        mapCheckpoint: flags.mapCheckpoint,
+        mapInput: flags.mapInput,
+        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      });
+      workflow = loaded.workflow;
+      const shape = checkStructure(loaded.prompt);
+      if (!shape.ok) {
+        process.stderr.write(`invalid workflow ${file}:\n${shape.issues.map((i) => `  ${i.message}`).join('\n')}\n`);
+        return EXIT.invalid;
+      }
+      prompt = applyOverrides(shape.workflow, flags.set.map(parseSet));
+    } catch (e) {
+      if (e instanceof EngineError) {
+        process.stderr.write(`invalid workflow: ${e.message}\n`);
+        return EXIT.invalid;
+      }
+      throw e;
+    }
     const v = host.engine.validate(prompt);
     if (!v.ok || Object.keys(v.node_errors).length) {
       process.stderr.write(`invalid workflow ${file}:\n${formatValidationErrors(v).join('\n')}\n`);
@@ -89,10 +96,12 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
 export function registerRun(program: Command): void {
   const cmd = program
     .command('run')
-    .description('run a workflow (API-format JSON, or a PNG that carries one) in-process')
+    .description('run a workflow (API or UI format JSON, or a PNG that carries one) in-process')
     .argument('<workflow>', 'workflow .json or .png')
     .option('--set <node.input=value>', 'override an input; node by id or title; repeatable', collect, [])
     .option('--json', 'print the engine events as JSON lines')
+    .option('--map-checkpoint <old=new>', 'use checkpoint new wherever the workflow names old; repeatable', collect, [])
+    .option('--map-input <old=new>', 'use input image new wherever the workflow loads old; repeatable', collect, [])
     .option('--batch <file>', 'run one job per row of a .jsonl or .csv file of overrides (see docs/cli.md)')
     .option('--sweep <target=values>', 'grid axis: a..b, a,b,c or @file (one value per line); repeatable', collect, [])
     .option('--jobs <n>', 'batch jobs run at once', positiveInt, 1);
