@@ -14,6 +14,7 @@ export interface ServerProcess {
   baseDir: string;
   proc: ChildProcess;
   stderr: () => string;
+  stdout: () => string;
   /** Resolves with the exit code or signal when the process ends. */
   exited: Promise<number | string | null>;
   kill9(): Promise<void>;
@@ -54,6 +55,7 @@ export async function startServerProcess(opts: { baseDir?: string; args?: string
     baseDir,
     proc,
     stderr: () => err,
+    stdout: () => out,
     exited,
     async kill9() {
       proc.kill('SIGKILL');
