@@ -23,3 +23,4 @@ export { readIndex, indexDir, listIndexes, readManifestRoot, updateIndex } from 
 export { applyUnclip, hasUnclip, type UnclipCondEntry, type UnclipInput } from './unclip.js';
 export { ClipModelError, PreprocessConfigError, ImageIndexError } from './errors.js';
 export type * from './types.js';
+export { rankImages, selectRows } from './rerank.js';

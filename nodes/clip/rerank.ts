@@ -2,13 +2,12 @@
  * CLIP reranking: score each image of a batch against a prompt (cosine of CLIP embeddings, as in
  * DALL-E's CLIP reranking, Ramesh et al. 2021 sec. 2.5) and keep the best k, best first.
  */
-import { INT, STRING, defineNode } from '../../engine/index.js';
+import { INT, NodeInputError, STRING, defineNode, type NodeContext } from '../../engine/index.js';
 import { Tensor } from '../runtime/tensor.js';
 import { CLIP_VISION, IMAGE, SCORES } from '../sockets.js';
-import { NodeInputError } from '../../engine/index.js';
 import { encodeImages, encodeTexts } from './embed.js';
 import { dotRows, normalizeRows, topK } from './vectors.js';
-import type { Scores } from './types.js';
+import type { ClipVisionModel, Scores } from './types.js';
 
 /** Rows `order` of an IMAGE batch, in that order. */
 export function selectRows(images: Tensor, order: readonly number[]): Tensor {
@@ -16,6 +15,16 @@ export function selectRows(images: Tensor, order: readonly number[]): Tensor {
   const out = new Float32Array(order.length * per);
   order.forEach((r, i) => out.set(images.data.subarray(r * per, (r + 1) * per), i * per));
   return new Tensor('float32', out, [order.length, ...images.shape.slice(1)]);
+}
+
+/** Cosine similarity of each image to the prompt, and the indices of the best `keep`, best first. */
+export async function rankImages(model: ClipVisionModel, images: Tensor, prompt: string, keep: number, ctx: Partial<Pick<NodeContext, 'signal' | 'progress'>> = {}): Promise<{ order: number[]; sims: Float32Array }> {
+  if (prompt.trim() === '') throw new NodeInputError('prompt', 'empty prompt: nothing to rank against');
+  const t = await encodeTexts(model, [prompt], ctx);
+  const v = await encodeImages(model, images, 'center', ctx);
+  if (v.imageEmbeds.shape[1] !== t.dim) throw new NodeInputError('clip_vision', `image embeddings have ${v.imageEmbeds.shape[1]} dims, text embeddings ${t.dim}`);
+  const sims = dotRows(normalizeRows(v.imageEmbeds.data, t.dim), t.dim, normalizeRows(t.data, t.dim));
+  return { order: topK(sims, keep), sims };
 }
 
 export const CLIPRerank = defineNode({
@@ -32,11 +41,7 @@ export const CLIPRerank = defineNode({
   },
   outputs: { IMAGE, SCORES },
   async run(ctx, { clip_vision, images, prompt, keep }) {
-    if (prompt.trim() === '') throw new NodeInputError('prompt', 'empty prompt: nothing to rank against');
-    const t = await encodeTexts(clip_vision, [prompt], ctx);
-    const v = await encodeImages(clip_vision, images, 'center', ctx);
-    const sims = dotRows(normalizeRows(v.imageEmbeds.data, t.dim), t.dim, normalizeRows(t.data, t.dim));
-    const order = topK(sims, keep);
+    const { order, sims } = await rankImages(clip_vision, images, prompt, keep, ctx);
     const scores: Scores = { labels: order.map((i) => `image ${i}`), rows: 1, values: Float32Array.from(order, (i) => sims[i]!), kind: 'similarity' };
     return {
       IMAGE: selectRows(images, order),
