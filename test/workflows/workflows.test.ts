@@ -1,0 +1,75 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHost, type Host } from '../../nodes/host.js';
+import { MODEL_POOL } from '../../nodes/services.js';
+import { decodeImage } from '../../nodes/image/codec.js';
+import { parseJson } from '../../engine/index.js';
+import type { Tensor } from '../../nodes/runtime/tensor.js';
+import { classify, ensureToyworld, meanColour, MODELS_DIR } from '../nodes/diffusion/helpers.js';
+import { writeWorkflowInputs } from './helpers.js';
+
+let host: Host;
+let base: string;
+
+beforeAll(async () => {
+  await ensureToyworld();
+  base = await mkdtemp(path.join(tmpdir(), 'lf-workflows-'));
+  await writeWorkflowInputs(path.join(base, 'input'));
+  host = await createHost({ baseDir: base, modelsDir: MODELS_DIR });
+});
+afterAll(async () => {
+  await host.close();
+  await rm(base, { recursive: true, force: true });
+});
+
+async function run(name: string): Promise<Tensor> {
+  const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8'));
+  const res = await host.engine.run(wf);
+  expect(res.error?.message).toBeUndefined();
+  expect(res.status).toBe('success');
+  const images = Object.values(res.outputs).flatMap((ui) => (ui.images ?? []) as { filename: string; subfolder: string }[]);
+  expect(images).toHaveLength(1);
+  const file = path.join(base, 'output', images[0].subfolder, images[0].filename);
+  return (await decodeImage(await readFile(file))).image;
+}
+
+const pool = () => host.services.get(MODEL_POOL);
+
+describe('shipped workflows (toyworld)', () => {
+  it('txt2img draws a red circle', async () => {
+    expect((await classify(pool(), await run('txt2img'))).label).toBe('red circle');
+  });
+
+  it('img2img turns the red circle blue', async () => {
+    expect((await classify(pool(), await run('img2img'))).label).toBe('blue circle');
+  });
+
+  it('hires-fix upscales to 256x256 and keeps the class', async () => {
+    const img = await run('hires-fix');
+    expect(img.shape.slice(1, 3)).toEqual([256, 256]);
+    expect((await classify(pool(), img)).label).toBe('purple cross');
+  });
+
+  it('turbo (SamplerCustom + SDTurboScheduler) draws a yellow square', async () => {
+    expect((await classify(pool(), await run('turbo'))).label).toBe('yellow square');
+  });
+
+  it('area composition puts red on the left and blue on the right', async () => {
+    const img = await run('area-composition');
+    const redness = (c: number[]) => c[0] - (c[1] + c[2]) / 2;
+    const blueness = (c: number[]) => c[2] - (c[0] + c[1]) / 2;
+    const left = meanColour(img, (_y, x) => x < 128);
+    const right = meanColour(img, (_y, x) => x >= 128);
+    expect(redness(left)).toBeGreaterThan(redness(right) + 0.05);
+    expect(blueness(right)).toBeGreaterThan(blueness(left) + 0.05);
+  });
+
+  it('inpaint keeps the unmasked left half', async () => {
+    const img = await run('inpaint');
+    const [r, g, b] = meanColour(img, (y, x) => Math.hypot(x - 32, y - 64) < 14);
+    expect(r).toBeGreaterThan(0.7);
+    expect(g + b).toBeLessThan(0.5);
+  });
+});
