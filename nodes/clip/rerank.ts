@@ -40,6 +40,7 @@ export const CLIPRerank = defineNode({
     keep: INT({ default: 2, min: 1, max: 4096, tooltip: 'How many of the best images to keep.' }),
   },
   outputs: { IMAGE, SCORES },
+  outputNode: true,
   async run(ctx, { clip_vision, images, prompt, keep }) {
     const { order, sims } = await rankImages(clip_vision, images, prompt, keep, ctx);
     const scores: Scores = { labels: order.map((i) => `image ${i}`), rows: 1, values: Float32Array.from(order, (i) => sims[i]!), kind: 'similarity' };
