@@ -26,9 +26,10 @@ export function tempBase(tag = 'srv'): string {
 }
 
 /** Starts `latentflow serve` as a real child process and waits for its URL line. */
-export async function startServerProcess(opts: { baseDir?: string; args?: string[]; port?: number } = {}): Promise<ServerProcess> {
+export async function startServerProcess(opts: { baseDir?: string; args?: string[]; port?: number; toyworld?: boolean } = {}): Promise<ServerProcess> {
   const baseDir = opts.baseDir ?? tempBase();
-  const args = [path.join(REPO, 'bin/latentflow.js'), 'serve', '--port', String(opts.port ?? 0), '--base-dir', baseDir, '--no-toyworld', '--custom-nodes', STUB_NODES, ...(opts.args ?? [])];
+  const toyworld = opts.toyworld ? [] : ['--no-toyworld'];
+  const args = [path.join(REPO, 'bin/latentflow.js'), 'serve', '--port', String(opts.port ?? 0), '--base-dir', baseDir, ...toyworld, '--custom-nodes', STUB_NODES, ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';
