@@ -54,25 +54,17 @@ describe('SessionClient', () => {
     const x = Tensor.float32(Float32Array.from({ length: 384 * 384 }, (_, i) => Math.sin(i) * 0.05), [384, 384]);
     await s.run({ x }); // warm-up
     let ticks = 0;
-    let last = performance.now();
-    let maxLag = 0;
     const timer = setInterval(() => {
-      const now = performance.now();
-      maxLag = Math.max(maxLag, now - last - 5);
-      last = now;
       ticks++;
     }, 5);
-    // Keep the worker busy for a while (however fast or loaded this machine is) and count timer ticks
-    // meanwhile; a main-thread run would let no timer fire until it returned. Lag is measured by the bench.
+    // Ticks are read as soon as the run resolves: had the run blocked this thread, no timer could have
+    // fired during it. Lag itself is measured by the benchmark, not here.
     const t0 = performance.now();
-    let runs = 0;
-    while (performance.now() - t0 < 250 || runs < 2) {
-      await s.run({ x });
-      runs++;
-    }
+    await s.run({ x });
+    const elapsed = performance.now() - t0;
+    const seen = ticks;
     clearInterval(timer);
-    expect(ticks).toBeGreaterThanOrEqual(3);
-    expect(maxLag).toBeGreaterThanOrEqual(0);
+    expect(seen).toBeGreaterThanOrEqual(elapsed > 40 ? 2 : 1);
   });
 
   it('rejects calls pending on a crashed worker with WorkerCrashedError, then reloads and runs again', async () => {
