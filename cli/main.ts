@@ -4,6 +4,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerToyworld } from './commands/toyworld.js';
 import { registerConvert } from './commands/convert.js';
 import { registerServe } from './commands/serve.js';
+import { registerClip } from './commands/clip.js';
 
 /** The `latentflow` command line; each command lives in cli/commands/. */
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerToyworld(program);
   registerConvert(program);
   registerServe(program);
+  registerClip(program);
   return program;
 }
 
