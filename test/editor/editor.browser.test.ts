@@ -140,6 +140,35 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     await page.locator(`[data-testid="issue-${ks}-steps"]`).waitFor();
     expect(await page.textContent(`[data-testid="issue-${ks}-steps"]`)).toContain('value smaller than min');
     await screenshot(page, '8-validation');
+    // Copy/paste of a selected node, then undo removes the pasted copy.
+    const count = await page.locator('.react-flow__node').count();
+    await page.locator(`[data-testid="node-${ks}"] .lf-title`).click();
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await expect.poll(() => page.locator('[data-type="KSampler"]').count()).toBe(2);
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(count);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(count + 1);
+    await page.close();
+  }, 60_000);
+
+  it('uploads an image into LoadImage and previews it from /view', async (ctx) => {
+    if (!types.has('LoadImage')) ctx.skip('the server does not register LoadImage');
+    const page = await openEditor(browser.context, server.url);
+    await page.locator('.react-flow__node').first().waitFor();
+    await page.locator('.react-flow__pane').dblclick({ position: { x: 300, y: 80 } });
+    await page.fill('[data-testid="node-search-input"]', 'LoadImage');
+    await page.locator('[data-testid="search-item-LoadImage"]').click();
+    const id = await nodeIdOf(page, 'LoadImage');
+    const png = path.join(EXAMPLES, 'yosemite_inpaint_example.png');
+    await page.setInputFiles(`[data-testid="upload-${id}-image"]`, png);
+    await expect.poll(() => page.inputValue(`[data-testid="widget-${id}-image"]`)).toBe('yosemite_inpaint_example.png');
+    await page.waitForFunction((sel) => {
+      const img = document.querySelector<HTMLImageElement>(sel);
+      return img !== null && img.complete && img.naturalWidth > 0;
+    }, `[data-testid="upload-preview-${id}-image"]`);
+    await screenshot(page, '10-upload-preview');
     await page.close();
   }, 60_000);
 

@@ -1,4 +1,5 @@
-import { parseJson, stringifyJson, type JsonValue } from '../../../engine/json.js';
+import { parseJson, type JsonValue } from '../../../engine/json.js';
+import { stringifyExact } from '../graph/json-text.js';
 import type { ApiWorkflow } from '../../../engine/workflow.js';
 import type { ObjectInfo } from '../graph/spec.js';
 import type { ImageRef } from '../exec/state.js';
@@ -33,7 +34,7 @@ async function request(path: string, init?: RequestInit): Promise<JsonValue> {
 
 function postJson(path: string, body: unknown): Promise<JsonValue> {
   // Seeds may exceed 2^53: bigints are written as exact integers.
-  return request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: stringifyJson(body) });
+  return request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: stringifyExact(body) });
 }
 
 function isRecord(v: unknown): v is Record<string, JsonValue> {

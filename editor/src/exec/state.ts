@@ -39,7 +39,9 @@ export type ExecAction =
   | { kind: 'ws'; type: string; data: Record<string, unknown> }
   | { kind: 'preview'; url: string }
   | { kind: 'issues'; issues: ReadonlyMap<string, Readonly<Record<string, string>>>; message?: string }
-  | { kind: 'clear-issues' };
+  | { kind: 'clear-issues' }
+  /** The user edited a field: its problem is stale until the next check. */
+  | { kind: 'clear-issue'; node: string; input: string };
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -99,6 +101,13 @@ export function reduceExec(state: ExecState, action: ExecAction, now: number, pr
     for (const [id, e] of nodes) if (e.issues) nodes.set(id, { ...e, issues: undefined });
     for (const [id, issues] of action.issues) patch(id, (e) => ({ ...e, issues }));
     return { ...state, nodes, message: action.message };
+  }
+  if (action.kind === 'clear-issue') {
+    const e = nodes.get(action.node);
+    if (!e?.issues || !(action.input in e.issues)) return state;
+    const { [action.input]: _gone, ...rest } = e.issues;
+    nodes.set(action.node, { ...e, issues: Object.keys(rest).length ? rest : undefined });
+    return { ...state, nodes };
   }
   if (action.kind === 'clear-issues') {
     for (const [id, e] of nodes) if (e.issues || e.status === 'error') nodes.set(id, { ...e, issues: undefined, error: undefined, status: e.status === 'error' ? undefined : e.status });

@@ -99,8 +99,10 @@ export function Editor({ info: initialInfo, specs: initialSpecs, initial, notice
     () => ({
       specs,
       exec,
-      setValue: (nodeId: string, input: string, value: JsonValue) =>
-        store.commit(patchNode(store.get(), nodeId, (n) => ({ ...n, data: { ...n.data, values: { ...n.data.values, [input]: value } } })), `${nodeId}\u0000${input}`),
+      setValue: (nodeId: string, input: string, value: JsonValue) => {
+        store.commit(patchNode(store.get(), nodeId, (n) => ({ ...n, data: { ...n.data, values: { ...n.data.values, [input]: value } } })), `${nodeId}\u0000${input}`);
+        exec.dispatch({ kind: 'clear-issue', node: nodeId, input });
+      },
       setControl: (nodeId: string, input: string, mode: SeedControl) =>
         store.commit(patchNode(store.get(), nodeId, (n) => ({ ...n, data: { ...n.data, controls: { ...n.data.controls, [input]: mode } } }))),
       upload: (nodeId: string, input: string, file: File) => {

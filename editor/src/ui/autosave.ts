@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { stringifyJson } from '../../../engine/json.js';
+import { stringifyExact } from '../graph/json-text.js';
 import type { NodeSpec, ObjectInfo } from '../graph/spec.js';
 import type { GraphStore } from '../graph/store.js';
 import { toUiDocument, type Viewport } from '../graph/to-ui.js';
@@ -14,7 +14,7 @@ export function useAutosave(store: GraphStore, specs: ReadonlyMap<string, NodeSp
     let timer: ReturnType<typeof setTimeout> | undefined;
     const save = (): void => {
       try {
-        localStorage.setItem(AUTOSAVE_KEY, stringifyJson(toUiDocument(store.get(), specs, info, viewport())));
+        localStorage.setItem(AUTOSAVE_KEY, stringifyExact(toUiDocument(store.get(), specs, info, viewport())));
       } catch {
         // Storage full or disabled: the editor keeps working without autosave.
       }

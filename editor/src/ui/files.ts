@@ -1,4 +1,5 @@
-import { parseJson, stringifyJson, type JsonValue } from '../../../engine/json.js';
+import { parseJson, type JsonValue } from '../../../engine/json.js';
+import { stringifyExact } from '../graph/json-text.js';
 import { isPng, readPngText } from '../graph/png-text.js';
 
 /** The file holds no workflow the editor can open. */
@@ -24,7 +25,7 @@ export async function readWorkflowFile(file: Blob): Promise<JsonValue> {
 }
 
 export function download(name: string, value: unknown): void {
-  const blob = new Blob([stringifyJson(value, 2)], { type: 'application/json' });
+  const blob = new Blob([stringifyExact(value, 2)], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = name;

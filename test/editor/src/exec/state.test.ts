@@ -81,6 +81,8 @@ describe('reduceExec', () => {
   it('sets and clears validation issues per node', () => {
     const s = reduceExec(EMPTY_EXEC, { kind: 'issues', issues: new Map([['3', { steps: 'value smaller than min' }]]), message: 'm' }, 0, prompts);
     expect(s.nodes.get('3')!.issues).toEqual({ steps: 'value smaller than min' });
+    const edited = reduceExec(s, { kind: 'clear-issue', node: '3', input: 'steps' }, 0, prompts);
+    expect(edited.nodes.get('3')!.issues).toBeUndefined();
     const t = reduceExec(s, { kind: 'clear-issues' }, 0, prompts);
     expect(t.nodes.get('3')!.issues).toBeUndefined();
     expect(t.message).toBeUndefined();
