@@ -72,7 +72,9 @@ export async function startServerProcess(opts: { baseDir?: string; args?: string
 /** Runs `serve` until the process exits by itself (a crashing job), returning the exit signal or code. */
 export async function runUntilExit(baseDir: string, timeoutMs = 30_000): Promise<number | string | null> {
   const args = [path.join(REPO, 'bin/latentflow.js'), 'serve', '--port', '0', '--base-dir', baseDir, '--no-toyworld', '--custom-nodes', STUB_NODES];
-  const proc = spawn(process.execPath, args, { cwd: REPO, stdio: 'ignore' });
+  const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -80,6 +82,7 @@ export async function runUntilExit(baseDir: string, timeoutMs = 30_000): Promise
     }, timeoutMs);
     proc.on('exit', (code, signal) => {
       clearTimeout(t);
+      if (code !== null && code !== 0) process.stderr.write(`serve exited with ${code}:\n${err}\n`);
       resolve(signal ?? code);
     });
   });
