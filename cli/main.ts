@@ -5,6 +5,7 @@ import { registerToyworld } from './commands/toyworld.js';
 import { registerConvert } from './commands/convert.js';
 import { registerServe } from './commands/serve.js';
 import { registerClip } from './commands/clip.js';
+import { registerModels } from './commands/models.js';
 
 /** The `latentflow` command line; each command lives in cli/commands/. */
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerServe(program);
   registerClip(program);
+  registerModels(program);
   return program;
 }
 
