@@ -83,16 +83,20 @@ export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promis
   const denoise = makeDenoiser({ model, positive: r.positive, negative: r.negative, cfg: r.cfg, signal: ctx.signal, inpaint });
   const gen = new TorchGenerator(r.seed);
   let lastDenoised: Tensor | undefined;
+  // Preview JPEGs encode (in sharp's thread pool) while the next U-Net call runs; events stay in step order.
+  let previews: Promise<void> = Promise.resolve();
   const out = await r.sampler.fn(denoise, new Tensor('float32', x0, z.shape), sigmas, {
     noise: (shape) => gen.randn(shape),
     signal: ctx.signal,
     eta: r.eta,
     sNoise: r.sNoise,
-    onStep: async (s) => {
+    onStep: (s) => {
       lastDenoised = s.denoised;
-      ctx.progress(s.i + 1, s.total, await model.previewer.preview(s.denoised));
+      const encoded = model.previewer.preview(s.denoised);
+      previews = previews.then(async () => ctx.progress(s.i + 1, s.total, await encoded));
     },
   });
+  await previews;
   ctx.signal.throwIfAborted();
   return { samples: scaled(out, 1 / scale), denoised: lastDenoised ? scaled(lastDenoised, 1 / scale) : scaled(out, 1 / scale) };
 }
