@@ -31,7 +31,7 @@ async function pixels(file: string): Promise<Buffer> {
 }
 
 /** 800x800 lanczos: ~0.2 s per job, slow enough to interrupt a batch in its middle. */
-const JOBS = 6;
+const JOBS = 8;
 const SLOW = ['--set', '2.height=800', '--set', '2.upscale_method=lanczos', '--sweep', `Scale.width=800..${800 + JOBS - 1}`, '--json'];
 
 describe('latentflow run --batch / --sweep', () => {
@@ -102,13 +102,13 @@ describe('latentflow run --batch / --sweep', () => {
       const base = await makeBase();
       const args = ['run', 'wf.json', ...SLOW, '--output', 'out'];
       let ends = 0;
-      const killed = await runCli(args, base, (line) => (line.includes('"type":"job_end"') && ++ends === 2 ? signal : undefined));
+      const killed = await runCli(args, base, (line) => (line.includes('"type":"job_end"') && ++ends === 1 ? signal : undefined));
       const out = path.join(base, 'out');
       if (signal === 'SIGINT') {
         expect(killed.code).toBe(130);
         const m = await manifestOf(out);
         expect(m).toHaveLength(JOBS);
-        expect(m.filter((r) => r.status === 'done').length).toBeGreaterThanOrEqual(2);
+        expect(m.filter((r) => r.status === 'done').length).toBeGreaterThanOrEqual(1);
         expect(m.filter((r) => r.status !== 'done').length).toBeGreaterThan(0);
       } else {
         expect(killed.signal).toBe('SIGKILL');
@@ -127,7 +127,7 @@ describe('latentflow run --batch / --sweep', () => {
       expect(files).toEqual(['manifest.jsonl', ...m.map((r) => r.outputs[0]!.file)].sort());
       for (const r of m) expect(createHash('sha256').update(await readFile(path.join(out, r.outputs[0]!.file))).digest('hex')).toBe(r.outputs[0]!.sha256);
       const started = resumed.stdout.split('\n').filter((l) => l.includes('"type":"job_start"')).length;
-      expect(started).toBeLessThanOrEqual(JOBS - 2);
+      expect(started).toBeLessThanOrEqual(JOBS - 1);
     });
   }
 });

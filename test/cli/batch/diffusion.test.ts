@@ -63,9 +63,10 @@ describe.skipIf(missing.length > 0)('toyworld batch (txt2img)', () => {
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     it(`a sweep killed with ${signal} mid-batch completes on re-run without duplicates`, async () => {
       const base = await mkdtemp(path.join(tmpdir(), 'lf-batch-tw-'));
-      const args = ['run', WORKFLOW, '--models-dir', MODELS, ...SMALL, '--sweep', '6.text=a red circle,a green triangle', '--sweep', 'seed=1..4', '--jobs', '2', '--output', 'out', '--json'];
+      // 30 steps and a kill at the first job end: the batch must still be running when the signal lands.
+      const args = ['run', WORKFLOW, '--models-dir', MODELS, ...SMALL, '--set', '3.steps=30', '--sweep', '6.text=a red circle,a green triangle', '--sweep', 'seed=1..4', '--jobs', '2', '--output', 'out', '--json'];
       let ends = 0;
-      const killed = await runCli(args, base, (line) => (line.includes('"type":"job_end"') && ++ends === 2 ? signal : undefined));
+      const killed = await runCli(args, base, (line) => (line.includes('"type":"job_end"') && ++ends === 1 ? signal : undefined));
       if (signal === 'SIGINT') expect(killed.code).toBe(130);
       else expect(killed.signal).toBe('SIGKILL');
       const out = path.join(base, 'out');
