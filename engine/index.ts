@@ -18,4 +18,4 @@ export { ancestorsOf } from './graph/reachable.js';
 export { topoSort } from './graph/topo-sort.js';
 export { Engine, type EngineOptions, type RunOptions } from './engine.js';
 export type { ExecutionResult } from './executor.js';
-export * from './formats/png-text.js';
+export * from './formats/index.js';

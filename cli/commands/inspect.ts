@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { stringifyJson, WorkflowParseError } from '../../engine/index.js';
+import { stringifyJson, EngineError } from '../../engine/index.js';
 import { loadWorkflowFile } from '../load-workflow.js';
 import { formatValidationErrors } from '../format-errors.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
@@ -34,20 +34,20 @@ export function registerInspect(program: Command): void {
 
   hostFlagsOn(program.command('validate').description('check a workflow and print every error').argument('<workflow>')).action(
     async (file: string, flags: HostFlags) => {
-      let prompt;
-      try {
-        prompt = (await loadWorkflowFile(file)).prompt;
-      } catch (e) {
-        if (!(e instanceof WorkflowParseError)) throw e;
-        process.stderr.write(`invalid workflow: ${e.message}\n`);
-        process.exitCode = 2;
-        return;
-      }
       const host = await openHost(hostOptions(flags));
       try {
+        let prompt;
+        try {
+          prompt = (await loadWorkflowFile(file, { objectInfo: host.engine.objectInfo() })).prompt;
+        } catch (e) {
+          if (!(e instanceof EngineError)) throw e;
+          process.stderr.write(`invalid workflow: ${e.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
         const v = host.engine.validate(prompt);
         if (v.ok && Object.keys(v.node_errors).length === 0) {
-          process.stdout.write(`ok: ${file} (${Object.keys(v.nodes.size ? Object.fromEntries(v.nodes) : {}).length} nodes to run, outputs ${v.outputs.join(', ')})\n`);
+          process.stdout.write(`ok: ${file} (${v.nodes.size} nodes to run, outputs ${v.outputs.join(', ')})\n`);
           return;
         }
         process.stderr.write(`${formatValidationErrors(v).join('\n')}\n`);

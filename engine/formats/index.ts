@@ -1,6 +1,6 @@
 export * from './png-text.js';
 export * from './format-errors.js';
-export { readUiGraph, MODE_MUTED, MODE_BYPASS, type UiGraph, type UiNode, type UiInput, type UiOutput, type UiLink, type JsonObject } from './ui-graph.js';
+export { readUiGraph, MODE_MUTED, MODE_BYPASS, type UiGraph, type UiNode, type UiInput, type UiOutput as UiGraphOutput, type UiLink, type JsonObject } from './ui-graph.js';
 export { widgetPositions, layoutFor, type WidgetPosition, type WidgetKind } from './widget-layout.js';
 export { uiToApi, typesConnect, VIRTUAL_NODE_TYPES, type UiToApiOptions } from './ui-to-api.js';
 export { apiToUi, CONTROL_VALUE, UPLOAD_VALUE, type ApiToUiOptions, type UiDocument, type UiDocNode, type UiDocLink } from './api-to-ui.js';
