@@ -85,10 +85,25 @@ export function resizePil(src: Float32Array, h: number, w: number, c: number, ou
       const row = y * w * c;
       for (let x = 0; x < outW; x++) {
         const s0 = k.start[x]!, n = k.count[x]!, wo = x * k.ksize;
+        const dst = (y * outW + x) * c;
+        if (c === 3) {
+          // All three channels in one sweep over the taps (RGB is the only case on the hot path).
+          let r = 0, g = 0, b = 0;
+          for (let t = 0, p = row + s0 * 3; t < n; t++, p += 3) {
+            const wt = k.weights[wo + t]!;
+            r += cur[p]! * wt;
+            g += cur[p + 1]! * wt;
+            b += cur[p + 2]! * wt;
+          }
+          tmp[dst] = r;
+          tmp[dst + 1] = g;
+          tmp[dst + 2] = b;
+          continue;
+        }
         for (let ch = 0; ch < c; ch++) {
           let acc = 0;
           for (let t = 0; t < n; t++) acc += cur[row + (s0 + t) * c + ch]! * k.weights[wo + t]!;
-          tmp[(y * outW + x) * c + ch] = acc;
+          tmp[dst + ch] = acc;
         }
       }
     }
