@@ -6,6 +6,7 @@ import { registerConvert } from './commands/convert.js';
 import { registerServe } from './commands/serve.js';
 import { registerClip } from './commands/clip.js';
 import { registerModels } from './commands/models.js';
+import { registerWorker } from './commands/worker.js';
 
 /** The `latentflow` command line; each command lives in cli/commands/. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerClip(program);
   registerModels(program);
+  registerWorker(program);
   return program;
 }
 
