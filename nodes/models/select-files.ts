@@ -54,15 +54,21 @@ function view(files: readonly HubFile[], subfolder: string | undefined): RepoVie
   return { files: out };
 }
 
-function planned(remoteOf: (p: string) => string, f: HubFile, local: string): PlannedFile {
-  return { remote: remoteOf(f.path), local, size: f.size, sha256: f.sha256, gitOid: f.gitOid };
+/** `f.path` is the full repository path (the view only strips the subfolder from its keys). */
+function planned(f: HubFile, local: string): PlannedFile {
+  return { remote: f.path, local, size: f.size, sha256: f.sha256, gitOid: f.gitOid };
 }
 
-/** `<base>.onnx` or `<base>_<variant>.onnx` in `dir` ('' = root), with the variant's name for errors. */
+/**
+ * `<base>_<variant>.onnx` in `dir` ('' = root) when asked for and present, else `<base>.onnx` (repos ship
+ * variants for some components only, e.g. an fp16 U-Net next to an fp32 VAE).
+ */
 function pickOnnx(v: RepoView, dir: string, base: string, variant: string | undefined): string | undefined {
-  const name = variant ? `${base}_${variant}.onnx` : `${base}.onnx`;
-  const p = dir ? `${dir}/${name}` : name;
-  return v.files.has(p) ? p : undefined;
+  const at = (name: string): string | undefined => {
+    const p = dir ? `${dir}/${name}` : name;
+    return v.files.has(p) ? p : undefined;
+  };
+  return (variant ? at(`${base}_${variant}.onnx`) : undefined) ?? at(`${base}.onnx`);
 }
 
 function variantsOf(v: RepoView, dir: string, base: string): string[] {
@@ -76,17 +82,17 @@ function dataFilesOf(v: RepoView, onnxPath: string): string[] {
 }
 
 function missingModel(v: RepoView, dir: string, base: string, variant: string | undefined): UnsupportedLayoutError {
-  const where = `${dir ? `${dir}/` : ''}${base}${variant ? `_${variant}` : ''}.onnx`;
+  const where = `${dir ? `${dir}/` : ''}${base}${variant ? `_${variant}.onnx or ${base}` : ''}.onnx`;
   const others = variantsOf(v, dir, base);
   const hint = others.length ? `; variants present: ${others.join(', ')} (pick one with --variant)` : '';
   return new UnsupportedLayoutError(`the repository has no ${where}${hint}`);
 }
 
-function planCheckpoint(v: RepoView, remoteOf: (p: string) => string, variant: string | undefined): PlannedFile[] {
+function planCheckpoint(v: RepoView, variant: string | undefined): PlannedFile[] {
   const out: PlannedFile[] = [];
   const add = (p: string, local = p): void => {
     const f = v.files.get(p);
-    if (f) out.push(planned(remoteOf, f, local));
+    if (f) out.push(planned(f, local));
   };
   if (!v.files.has('model_index.json')) throw new UnsupportedLayoutError('no model_index.json: not a diffusers pipeline (is the ONNX export in a subfolder? try --subfolder)');
   add('model_index.json');
@@ -117,11 +123,11 @@ function onnxDir(v: RepoView, base: string): string | undefined {
   return undefined;
 }
 
-function planClip(v: RepoView, remoteOf: (p: string) => string, variant: string | undefined): PlannedFile[] {
+function planClip(v: RepoView, variant: string | undefined): PlannedFile[] {
   const out: PlannedFile[] = [];
   for (const p of CLIP_ROOT_FILES) {
     const f = v.files.get(p);
-    if (f) out.push(planned(remoteOf, f, p));
+    if (f) out.push(planned(f, p));
   }
   let towers = 0;
   for (const base of CLIP_MODELS) {
@@ -134,10 +140,10 @@ function planClip(v: RepoView, remoteOf: (p: string) => string, variant: string 
     }
     towers++;
     const f = v.files.get(chosen);
-    if (f) out.push(planned(remoteOf, f, `onnx/${base}.onnx`));
+    if (f) out.push(planned(f, `onnx/${base}.onnx`));
     for (const d of dataFilesOf(v, chosen)) {
       const df = v.files.get(d);
-      if (df) out.push(planned(remoteOf, df, `onnx/${path.posix.basename(d)}`));
+      if (df) out.push(planned(df, `onnx/${path.posix.basename(d)}`));
     }
   }
   if (!out.some((f) => f.local === 'onnx/vision_model.onnx')) throw new UnsupportedLayoutError('no onnx/vision_model.onnx: not a Transformers.js CLIP export');
@@ -147,14 +153,14 @@ function planClip(v: RepoView, remoteOf: (p: string) => string, variant: string 
   return out;
 }
 
-function planClassifier(v: RepoView, remoteOf: (p: string) => string, variant: string | undefined): PlannedFile[] {
+function planClassifier(v: RepoView, variant: string | undefined): PlannedFile[] {
   const dir = onnxDir(v, 'model');
   const chosen = dir === undefined ? undefined : pickOnnx(v, dir, 'model', variant);
   if (!chosen) throw missingModel(v, dir ?? 'onnx', 'model', variant);
   const out: PlannedFile[] = [];
   const add = (p: string, local: string): void => {
     const f = v.files.get(p);
-    if (f) out.push(planned(remoteOf, f, local));
+    if (f) out.push(planned(f, local));
   };
   add(chosen, 'model.onnx');
   for (const d of dataFilesOf(v, chosen)) add(d, path.posix.basename(d));
@@ -182,17 +188,15 @@ export function detectKind(files: readonly HubFile[], subfolder?: string): PullK
 /** The files to download for `kind` (detected when not given), each with its local path. */
 export function planPull(files: readonly HubFile[], opts: SelectOptions = {}): PullPlan {
   const v = view(files, opts.subfolder);
-  const prefix = opts.subfolder ? `${opts.subfolder.replace(/^\/+|\/+$/g, '')}/` : '';
-  const remoteOf = (p: string): string => `${prefix}${p}`;
   const kind = opts.kind ?? detectKind(files, opts.subfolder);
   const variant = opts.variant && opts.variant !== 'fp32' ? opts.variant : undefined;
   if (variant !== undefined && !/^\w+$/.test(variant)) throw new UnsupportedLayoutError(`variant '${variant}' must be letters, digits or _`);
   switch (kind) {
     case 'checkpoint':
-      return { kind, layout: 'diffusers ONNX pipeline', files: planCheckpoint(v, remoteOf, variant) };
+      return { kind, layout: 'diffusers ONNX pipeline', files: planCheckpoint(v, variant) };
     case 'clip_vision':
-      return { kind, layout: 'Transformers.js CLIP', files: planClip(v, remoteOf, variant) };
+      return { kind, layout: 'Transformers.js CLIP', files: planClip(v, variant) };
     case 'classifier':
-      return { kind, layout: 'ONNX image classifier', files: planClassifier(v, remoteOf, variant) };
+      return { kind, layout: 'ONNX image classifier', files: planClassifier(v, variant) };
   }
 }
