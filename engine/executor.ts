@@ -6,7 +6,7 @@ import type { ApiWorkflow } from './workflow.js';
 import type { ResolvedNode } from './validate/types.js';
 import type { EngineEvent, EventListener } from './events.js';
 import type { CachedOutputs, OutputCache } from './cache/output-cache.js';
-import { cacheKey } from './cache/cache-key.js';
+import { cacheKey, contentHash } from './cache/cache-key.js';
 import { topoSort } from './graph/topo-sort.js';
 import { InterruptedError, NodeExecutionError, isAbortError } from './errors.js';
 
@@ -68,8 +68,21 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
 
   emit({ type: 'execution_start', data: { prompt_id: pid, timestamp: Date.now() } });
 
-  // Content keys, dependency-first. Fingerprints (ComfyUI IS_CHANGED) see the node's constants.
+  // Content keys, dependency-first. Fingerprints (ComfyUI IS_CHANGED) see the node's constants. Nodes that
+  // read hidden inputs (SaveImage embeds the prompt) also key on them: two jobs that differ elsewhere must not
+  // share one saved file, while an identical re-submission still hits the cache.
   const keys = new Map<string, string>();
+  let promptHash: string | undefined;
+  let pngInfoHash: string | undefined;
+  const hiddenKey = (def: NodeDefinition, id: string): string => {
+    const parts: string[] = [];
+    for (const kind of Object.values(def.hidden)) {
+      if (kind === 'PROMPT') parts.push(`p:${(promptHash ??= contentHash(plan.workflow))}`);
+      else if (kind === 'EXTRA_PNGINFO') parts.push(`x:${(pngInfoHash ??= contentHash(plan.extraPngInfo ?? null))}`);
+      else parts.push(`u:${id}`);
+    }
+    return parts.join(',');
+  };
   for (const id of order) {
     const node = plan.nodes.get(id)!;
     const def = defs.get(id)!;
@@ -83,7 +96,7 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
         fp = `error:${e instanceof Error ? e.message : String(e)}:${Date.now()}`;
       }
     }
-    keys.set(id, cacheKey(def, node, (up) => keys.get(up)!, fp, ''));
+    keys.set(id, cacheKey(def, node, (up) => keys.get(up)!, fp, hiddenKey(def, id)));
   }
 
   // Demand-driven: walk back from the outputs, stopping at cache hits.

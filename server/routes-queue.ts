@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MODEL_POOL } from '../nodes/services.js';
 import type { Engine, JsonValue } from '../engine/index.js';
 import type { JobStore } from './store.js';
 import type { JobRunner } from './runner.js';
@@ -102,9 +103,13 @@ export function interrupt(ctx: QueueContext, body: Record<string, JsonValue>): v
   ctx.runner.interrupt(typeof id === 'string' ? id : undefined);
 }
 
-/** POST /free: drops cached node outputs (and with them the model handles they keep alive). */
-export function free(ctx: QueueContext, body: Record<string, JsonValue>): void {
+/**
+ * POST /free: `free_memory` drops cached node outputs; `unload_models` also closes every idle ONNX session
+ * (a session with a run in flight stays; an evicted one reloads on its next use).
+ */
+export async function free(ctx: QueueContext, body: Record<string, JsonValue>): Promise<void> {
   if (body.unload_models === true || body.free_memory === true) ctx.engine.cache.clear();
+  if (body.unload_models === true) await ctx.engine.services.tryGet(MODEL_POOL)?.evictAll();
 }
 
 /** GET /api/jobs/{id}: the job's state, 404 when the id was never accepted (or was deleted). */

@@ -25,6 +25,11 @@ function canonical(v: unknown): string {
   return String(v);
 }
 
+/** A short digest of any JSON-like value (bigints exact, keys sorted). */
+export function contentHash(v: unknown): string {
+  return createHash('sha256').update(canonical(v)).digest('base64url');
+}
+
 /**
  * A node's content key: its type and version, constant inputs, fingerprint, and the keys (and slots) of
  * what feeds it. Node ids are left out, so renumbered or different workflows share results.

@@ -54,6 +54,22 @@ describe('execute', () => {
     expect(cachedEv && cachedEv.type === 'execution_cached' ? cachedEv.data.nodes : []).toEqual(['d']);
   });
 
+  it('re-runs nodes that embed the prompt when the prompt differs elsewhere, not on identical re-submission', async () => {
+    const engine = stubEngine();
+    const wf = (other: number) => ({
+      '1': { class_type: 'StubConst', inputs: { value: 2 } },
+      '2': { class_type: 'StubSave', inputs: { value: ['1', 0] } },
+      '3': { class_type: 'StubConst', inputs: { value: other } },
+      '4': { class_type: 'StubSink', inputs: { value: ['3', 0] } },
+    });
+    await engine.run(wf(1));
+    await engine.run(wf(1));
+    expect(runs.get('StubSave')).toBe(1);
+    await engine.run(wf(7));
+    expect(runs.get('StubSave')).toBe(2);
+    expect(runs.get('StubConst')).toBe(3);
+  });
+
   it('stops on a node error with execution_error naming node, type and message', async () => {
     const engine = stubEngine();
     const events: EngineEvent[] = [];
