@@ -9,7 +9,7 @@ import { Tensor } from '../runtime/tensor.js';
 import { decodeImage } from '../image/codec.js';
 import { commonUpscale, toChannelsFirst, toChannelsLast } from '../image/resample.js';
 import { IMAGE_CHUNK, embedPixels, encodeImages, encodeTexts } from './embed.js';
-import { indexDir, scanImages, updateIndex, type UpdateStats } from './index-store.js';
+import { checkIndexName, indexDir, scanImages, updateIndex, type UpdateStats } from './index-store.js';
 import { pixelValues } from './preprocess.js';
 import { dotRows, normalizeRows, topK } from './vectors.js';
 import type { ClipVisionModel, ImageIndex, Scores } from './types.js';
@@ -76,6 +76,15 @@ export const ImageIndexNode = defineNode({
   },
   outputs: { IMAGE_INDEX, count: INT_OUT },
   outputNode: true,
+  check({ index_name }) {
+    if (index_name === undefined) return undefined;
+    try {
+      checkIndexName(index_name);
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  },
   // The folder's listing (names, sizes, times) is part of the cache key, so edits re-run the node.
   async fingerprint({ folder, recursive }, services) {
     const files = await scanImages(folderOf(services, folder), recursive);
@@ -131,7 +140,10 @@ export async function queryVector(model: ClipVisionModel, text: string, image: T
 /** Loads hits as one IMAGE batch, each resized (center crop, bilinear) to the best hit's size. */
 async function loadHits(root: string, hits: readonly SearchHit[]): Promise<Tensor> {
   const images = await Promise.all(hits.map(async (h) => (await decodeImage(await readFile(containedPath(root, h.file)))).image));
-  const [, height, width] = images[0]!.shape as [number, number, number, number];
+  const first = images[0];
+  if (!first) throw new NodeInputError('index', 'no hits to load');
+  const height = first.shape[1] ?? 0;
+  const width = first.shape[2] ?? 0;
   const same = images.map((im) => (im.shape[1] === height && im.shape[2] === width ? im : toChannelsLast(commonUpscale(toChannelsFirst(im), width, height, 'bilinear', 'center'))));
   const per = height * width * 3;
   const out = new Float32Array(per * same.length);

@@ -59,8 +59,10 @@ function inputSize(cfg: PreprocessConfig, h: number, w: number, mode: CropMode):
 
 /** pixel_values [n,3,S,S] for rows [from, to) of an IMAGE batch. */
 export function pixelValues(images: Tensor<'float32'>, cfg: PreprocessConfig, mode: CropMode = 'center', from = 0, to?: number): Tensor<'float32'> {
-  if (images.shape.length !== 4) throw new NodeInputError('image', `expected an IMAGE [B,H,W,C], got ${images.describe()}`);
-  const [b, h, w, c] = images.shape as [number, number, number, number];
+  const [b, h, w, c] = images.shape;
+  if (images.shape.length !== 4 || b === undefined || h === undefined || w === undefined || c === undefined) {
+    throw new NodeInputError('image', `expected an IMAGE [B,H,W,C], got ${images.describe()}`);
+  }
   if (c < 3) throw new NodeInputError('image', `expected 3 or 4 channels, got ${c}`);
   const end = to ?? b;
   const size = inputSize(cfg, h, w, mode);

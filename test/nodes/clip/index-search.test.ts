@@ -7,7 +7,7 @@ import { indexFolder, queryVector, searchIndex } from '../../../nodes/clip/index
 import { indexDir, readIndex } from '../../../nodes/clip/index-store.js';
 import type { ClipVisionModel } from '../../../nodes/clip/types.js';
 import { COLOURS, SHAPES } from '../../../toyworld/world.js';
-import { MODELS, randomShape, rng, toyHost, writePng } from './helpers.js';
+import { MODELS, batch, randomShape, rng, toyHost, writePng } from './helpers.js';
 
 let host: Host;
 let model: ClipVisionModel;
@@ -62,6 +62,10 @@ describe('ImageIndex + ImageSearch on toyworld', () => {
     expect(second.index.entries.map((e) => e.file)).toEqual(['new.png', 's0.png', 's1.png', 's2.png', 's3.png', 's4.png']);
     const hit = searchIndex(second.index, await queryVector(model, 'a green ring', undefined), 1);
     expect(hit[0]!.file).toBe('s0.png');
+    // Query by example: an image of a yellow cross finds the yellow cross.
+    const byImage = searchIndex(second.index, await queryVector(model, '', batch([randomShape('yellow', 'cross', rand)])), 1);
+    expect(byImage[0]!.file).toBe('new.png');
+    await expect(queryVector(model, ' ', undefined)).rejects.toThrow(/text query or connect an image/);
   });
 
   it('refuses index names that could leave data/', () => {
