@@ -21,6 +21,8 @@ export interface NodeContext {
   readonly promptId: string;
   readonly signal: AbortSignal;
   progress(value: number, max: number, preview?: PreviewImage): void;
+  /** Whether anyone shows previews for this job; nodes skip rendering them otherwise. */
+  readonly wantsPreviews: boolean;
   log(message: string): void;
   readonly services: Services;
   readonly files: FileAccess;

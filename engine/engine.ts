@@ -29,6 +29,8 @@ export interface RunOptions extends ValidateOptions {
   extraData?: { extra_pnginfo?: Record<string, unknown>; [k: string]: unknown };
   signal?: AbortSignal;
   onEvent?: EventListener;
+  /** Render step previews (default: when there is an event listener). */
+  previews?: boolean;
 }
 
 /** The embeddable engine: a registry, host services and a cache; validates and runs workflows. */
@@ -77,6 +79,7 @@ export class Engine {
       { registry: this.registry, services: this.services, files: this.files, cache: this.cache, concurrency: this.concurrency, log: this.log },
       opts.signal ?? new AbortController().signal,
       opts.onEvent,
+      opts.previews ?? opts.onEvent !== undefined,
     );
   }
 }

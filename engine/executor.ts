@@ -55,7 +55,7 @@ function summarise(inputs: ResolvedNode['inputs']): Record<string, unknown> {
 }
 
 /** Runs a validated plan: cache lookups, demand-driven scheduling, concurrency, events, interrupt. */
-export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, signal: AbortSignal, listener?: EventListener): Promise<ExecutionResult> {
+export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, signal: AbortSignal, listener?: EventListener, wantsPreviews = false): Promise<ExecutionResult> {
   const messages: [string, unknown][] = [];
   const emit = (ev: EngineEvent) => {
     if (ev.type !== 'progress') messages.push([ev.type, ev.data]);
@@ -198,6 +198,7 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
       classType: def.type,
       promptId: pid,
       signal: inner.signal,
+      wantsPreviews,
       services: deps.services,
       files: deps.files,
       progress: (value: number, max: number, preview?: PreviewImage) =>

@@ -35,6 +35,13 @@ export interface BatchRunOptions {
   readonly signal: AbortSignal;
   readonly extraPngInfo?: Record<string, unknown>;
   readonly onEvent?: (ev: BatchEvent) => void;
+  /** Runs the jobs elsewhere (`--redis`) instead of on `engine`: all are handed over at once, no launch gate. */
+  readonly executor?: BatchExecutor;
+}
+
+/** Runs one planned job away from this process; `onStart` when it really starts (a worker took it). */
+export interface BatchExecutor {
+  run(job: PlannedJob, ctx: { signal: AbortSignal; onStart: () => void; onEvent: (event: EngineEvent) => void }): Promise<{ value: ExecutionResult; written: WrittenFile[] }>;
 }
 
 function writesOutputFiles(ui: UiOutput | undefined): boolean {
@@ -68,7 +75,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
   const finished: PlannedJob[] = [];
   for (const job of jobs) ((await manifest.isComplete(job.id)) ? finished : queue).push(job);
   const skipped = finished.length;
-  const concurrency = Math.max(1, Math.min(opts.concurrency, queue.length || 1));
+  const concurrency = opts.executor ? queue.length || 1 : Math.max(1, Math.min(opts.concurrency, queue.length || 1));
   emit({ type: 'batch_start', total: jobs.length, to_run: queue.length, skipped, jobs: concurrency });
   for (const job of finished) emit({ type: 'job_skipped', job: job.id, index: job.index, label: job.label, outputs: manifest.get(job.id)!.outputs });
 
@@ -82,6 +89,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
       engine.runValidated(job.workflow, v, {
         promptId: job.id,
         signal: jobSignal,
+        previews: false,
         onEvent: (event) => {
           if (event.type === 'progress') openGate();
           emit({ type: 'engine', job: job.id, event });
@@ -92,21 +100,33 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
   }
 
   async function runJob(job: PlannedJob, openGate: () => void): Promise<void> {
-    const started = new Date();
-    emit({ type: 'job_start', job: job.id, index: job.index, label: job.label, overrides: job.overrides, seed: job.seed });
-    const base = { id: job.id, index: job.index, source: job.label, overrides: job.overrides, seed: job.seed, started_at: started.toISOString() };
+    let started = new Date();
+    let announced = false;
+    const announce = () => {
+      if (announced) return;
+      announced = true;
+      started = new Date();
+      emit({ type: 'job_start', job: job.id, index: job.index, label: job.label, overrides: job.overrides, seed: job.seed });
+    };
+    const executor = opts.executor;
+    if (executor) openGate();
+    else announce();
+    const base = () => ({ id: job.id, index: job.index, source: job.label, overrides: job.overrides, seed: job.seed, started_at: started.toISOString() });
     let record: JobRecord;
     try {
-      let run = await execute(job, signal, openGate);
-      if (run.value.status === 'success' && reusedSavedOutputs(run.value)) {
+      let run = executor
+        ? await executor.run(job, { signal, onStart: announce, onEvent: (event) => emit({ type: 'engine', job: job.id, event }) })
+        : await execute(job, signal, openGate);
+      if (!executor && run.value.status === 'success' && reusedSavedOutputs(run.value)) {
         // Rare (two jobs equal upstream of a save node): evict, so this job saves its own files.
         engine.cache.clear();
         run = await execute(job, signal, openGate);
       }
       const r = run.value;
       const status = r.status === 'success' ? 'done' : r.status === 'error' ? 'failed' : 'interrupted';
+      announce();
       record = {
-        ...base,
+        ...base(),
         status,
         outputs: toOutputs(manifest.dir, run.written),
         ended_at: new Date().toISOString(),
@@ -117,8 +137,9 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
       };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
+      announce();
       record = {
-        ...base,
+        ...base(),
         status: 'failed',
         outputs: [],
         ended_at: new Date().toISOString(),

@@ -66,6 +66,8 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     process.once('SIGINT', onSigint);
     const result = await host.engine.runValidated(prompt, v, {
       signal: ac.signal,
+      // Terminal progress shows step counts, not pictures: previews would be rendered for nobody.
+      previews: false,
       onEvent: (ev) => reporter.onEvent(ev),
       extraData: workflow !== undefined ? { extra_pnginfo: { workflow } } : undefined,
     });

@@ -35,7 +35,7 @@ export interface SampleResult {
 }
 
 /** The subset of NodeContext sampling uses. */
-export type SampleContext = Pick<NodeContext, 'signal' | 'progress'>;
+export type SampleContext = Pick<NodeContext, 'signal' | 'progress'> & Partial<Pick<NodeContext, 'wantsPreviews'>>;
 
 function scaled(t: Tensor, k: number): Tensor {
   const out = new Float32Array(t.size);
@@ -92,7 +92,7 @@ export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promis
     sNoise: r.sNoise,
     onStep: (s) => {
       lastDenoised = s.denoised;
-      const encoded = model.previewer.preview(s.denoised);
+      const encoded = ctx.wantsPreviews === false ? undefined : model.previewer.preview(s.denoised);
       previews = previews.then(async () => ctx.progress(s.i + 1, s.total, await encoded));
     },
   });

@@ -22,6 +22,7 @@ export function checkpoint(pool: ModelPool, name = 'toyworld-shapes'): Checkpoin
 
 export interface RecordedContext {
   signal: AbortSignal;
+  wantsPreviews: boolean;
   progress(value: number, max: number, preview?: PreviewImage): void;
   log(message: string): void;
   steps: { value: number; max: number; preview?: PreviewImage }[];
@@ -31,7 +32,7 @@ export interface RecordedContext {
 export function testContext(): RecordedContext {
   const abort = new AbortController();
   const steps: RecordedContext['steps'] = [];
-  return { signal: abort.signal, abort, steps, progress: (value, max, preview) => steps.push({ value, max, preview }), log: () => undefined };
+  return { signal: abort.signal, wantsPreviews: true, abort, steps, progress: (value, max, preview) => steps.push({ value, max, preview }), log: () => undefined };
 }
 
 /** CLIP preprocessing of an IMAGE row: shortest side to 224 (bicubic), centre crop, CLIP mean/std, NCHW. */
