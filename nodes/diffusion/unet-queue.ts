@@ -1,10 +1,16 @@
 /**
  * The batching point of one loaded U-Net: every U-Net call of every job goes through `submit`.
- * Requests are served one at a time for now; each carries a merge key so that a later scheduler can
- * concatenate compatible requests (same spatial size, text length and extra inputs) into one call,
- * which is why timesteps are given per row.
+ * Requests that wait here together and share a merge key are concatenated along the batch axis into one
+ * call with one timestep per row (StreamDiffusion's stream batch, Kodaira et al. 2023), and the output
+ * rows are scattered back. The order and the row cap come from the job's StepScheduler; a short bounded
+ * wait lets the other running jobs' next steps arrive. Models that cannot take per-row timesteps get one
+ * request per call (see batching/capability.ts).
  */
 import { Tensor } from '../runtime/tensor.js';
+import { batchCapability, type BatchCapability } from './batching/capability.js';
+import { currentLane } from './batching/job-scope.js';
+import { concatRows, rowSize, type RowRange } from './batching/rows.js';
+import { DEFAULT_MAX_BATCH, scheduleOrder, type JobLane, type SchedulerOptions } from './batching/step-scheduler.js';
 import type { SessionHandle } from './sessions.js';
 import { hasInput } from './sessions.js';
 
@@ -25,13 +31,18 @@ export class UNetRequestError extends Error {
   override readonly name = 'UNetRequestError';
 }
 
+/** Thrown to a request whose signal fired without a reason. */
+export class UNetAbortedError extends Error {
+  override readonly name = 'AbortError';
+}
+
 /** Requests with equal keys can share one U-Net call (rows concatenated along the batch axis). */
 export function mergeKey(r: UNetRequest): string {
   const extra = Object.entries(r.extra ?? {})
-    .map(([k, t]) => `${k}[${t.shape.slice(1).join(',')}]`)
+    .map(([k, t]) => `${k}:${t.dtype}[${t.shape.slice(1).join(',')}]`)
     .sort()
     .join(';');
-  return `${r.sample.shape.slice(1).join(',')}|${r.encoderHiddenStates.shape.slice(1).join(',')}|${extra}`;
+  return `${r.sample.dtype}[${r.sample.shape.slice(1).join(',')}]|${r.encoderHiddenStates.dtype}[${r.encoderHiddenStates.shape.slice(1).join(',')}]|${extra}`;
 }
 
 function checkRows(r: UNetRequest): number {
@@ -44,25 +55,83 @@ function checkRows(r: UNetRequest): number {
   return n;
 }
 
-interface Queued {
+interface Item {
   readonly request: UNetRequest;
+  readonly lane?: JobLane;
+  readonly seq: number;
+  readonly rows: number;
+  readonly key: string;
+  /** Rows handed to a call so far. */
+  sent: number;
+  /** Rows whose output has arrived. */
+  received: number;
+  out?: Float32Array;
+  settled: boolean;
   resolve(t: Tensor): void;
   reject(e: unknown): void;
+  onAbort?: () => void;
+}
+
+/** Rows `[from, to)` of one request inside a call. */
+interface Segment {
+  readonly item: Item;
+  readonly from: number;
+  readonly to: number;
+}
+
+interface Call {
+  readonly segments: readonly Segment[];
+  /** Repeated last rows filling a fixed batch. */
+  readonly pad: number;
+}
+
+/** Counters for tests and benchmarks. */
+export interface UNetQueueStats {
+  /** U-Net calls made. */
+  readonly calls: number;
+  /** Request rows served (padding excluded). */
+  readonly rows: number;
+  /** Calls that carried rows of more than one request. */
+  readonly merged: number;
 }
 
 export class UNetQueue {
-  private readonly pending: Queued[] = [];
+  private pending: Item[] = [];
   private draining = false;
-  /** U-Net calls made (tests and benchmarks read it). */
-  calls = 0;
+  private seq = 0;
+  /** Jobs served by the previous call: the next call waits (briefly) for their next step. */
+  private expected = new Set<JobLane>();
+  private wakeCollector: (() => void) | undefined;
+  private counts = { calls: 0, rows: 0, merged: 0 };
 
-  constructor(readonly session: SessionHandle) {}
+  /** `defaults` apply to requests made outside a scheduled job (no bounded wait unless given). */
+  constructor(
+    readonly session: SessionHandle,
+    private readonly defaults: SchedulerOptions = {},
+  ) {}
+
+  /** U-Net calls made (tests and benchmarks read it). */
+  get calls(): number {
+    return this.counts.calls;
+  }
+
+  stats(): UNetQueueStats {
+    return { ...this.counts };
+  }
 
   /** Queues one U-Net evaluation; resolves with the model output rows [N,C,h,w]. */
   submit(request: UNetRequest): Promise<Tensor> {
-    checkRows(request);
+    const rows = checkRows(request);
+    const { signal } = request;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<Tensor>((resolve, reject) => {
-      this.pending.push({ request, resolve, reject });
+      const item: Item = { request, lane: currentLane(), seq: this.seq++, rows, key: mergeKey(request), sent: 0, received: 0, settled: false, resolve, reject };
+      if (signal) {
+        item.onAbort = () => this.abandon(item, abortReason(signal));
+        signal.addEventListener('abort', item.onAbort, { once: true });
+      }
+      this.pending.push(item);
+      this.wakeCollector?.();
       if (!this.draining) void this.drain();
     });
   }
@@ -77,36 +146,164 @@ export class UNetQueue {
     return (await this.session.get()).inputs.find((m) => m.name === name)?.shape;
   }
 
+  private settle(item: Item, outcome: { value: Tensor } | { error: unknown }): void {
+    if (item.settled) return;
+    item.settled = true;
+    if (item.onAbort) item.request.signal?.removeEventListener('abort', item.onAbort);
+    if ('value' in outcome) item.resolve(outcome.value);
+    else item.reject(outcome.error);
+  }
+
+  /** An interrupted job leaves: its waiting rows are dropped, rows in flight are discarded on return. */
+  private abandon(item: Item, reason: unknown): void {
+    this.pending = this.pending.filter((i) => i !== item);
+    this.settle(item, { error: reason });
+    this.wakeCollector?.();
+  }
+
+  private policy(head: Item): { maxBatch: number; maxWaitMs: number } {
+    const s = head.lane?.scheduler;
+    return {
+      maxBatch: s?.maxBatch ?? this.defaults.maxBatch ?? DEFAULT_MAX_BATCH,
+      maxWaitMs: s?.maxWaitMs ?? this.defaults.maxWaitMs ?? 0,
+    };
+  }
+
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      for (let next = this.pending.shift(); next; next = this.pending.shift()) {
-        try {
-          next.resolve(await this.call(next.request));
-        } catch (e) {
-          next.reject(e);
-        }
+      while (this.pending.length > 0) {
+        const session = await this.session.get();
+        const cap = batchCapability(session.inputs);
+        if (cap.perRowTimesteps) await this.collect();
+        const call = this.nextCall(cap);
+        if (!call) continue;
+        await this.run(call);
       }
+    } catch (e) {
+      // Opening the session failed: every waiting request learns why.
+      for (const item of this.pending.splice(0)) this.settle(item, { error: e });
     } finally {
       this.draining = false;
     }
   }
 
-  private async call(r: UNetRequest): Promise<Tensor> {
-    r.signal?.throwIfAborted();
-    const s = await this.session.get();
-    const feeds: Record<string, Tensor<'float32'>> = {
-      sample: r.sample,
-      timestep: new Tensor('float32', Float32Array.from(r.timesteps), [r.timesteps.length]),
-      encoder_hidden_states: r.encoderHiddenStates,
-      ...r.extra,
+  /**
+   * Lets the requests of jobs resumed by the previous call arrive: one event-loop turn (jobs resume in
+   * microtasks), then up to maxWaitMs for jobs of that call that have not come back yet.
+   */
+  private async collect(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.pending.length === 0) return;
+    const { maxBatch, maxWaitMs } = this.policy(this.pending[0]);
+    if (maxWaitMs <= 0) return;
+    const deadline = performance.now() + maxWaitMs;
+    const missing = () => {
+      const here = new Set(this.pending.map((i) => i.lane));
+      let rows = 0;
+      for (const i of this.pending) rows += i.rows - i.sent;
+      return rows < maxBatch && [...this.expected].some((l) => !l.closed && !here.has(l));
     };
-    this.calls++;
-    const out = await s.run(feeds, { outputs: [['out_sample', 'latent']], signal: r.signal });
-    const t = out.out_sample;
-    if (t === undefined || t.dtype !== 'float32' || t.size !== r.sample.size) {
-      throw new UNetRequestError(`the U-Net returned ${t ? t.describe() : 'nothing'} for sample ${r.sample.describe()}`);
+    while (this.pending.length > 0 && missing()) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wakeCollector = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeCollector = undefined;
     }
-    return new Tensor('float32', t.data, r.sample.shape);
   }
+
+  /** Picks the next call: the first request in schedule order, plus whole requests of the same key that fit. */
+  private nextCall(cap: BatchCapability): Call | undefined {
+    if (this.pending.length === 0) return undefined;
+    this.pending.sort(scheduleOrder);
+    const head = this.pending[0];
+    const capacity = cap.fixedBatch ?? (cap.perRowTimesteps ? this.policy(head).maxBatch : Infinity);
+    const segments: Segment[] = [{ item: head, from: head.sent, to: Math.min(head.rows, head.sent + capacity) }];
+    let rows = segments[0].to - segments[0].from;
+    if (cap.perRowTimesteps) {
+      for (const it of this.pending.slice(1)) {
+        if (rows >= capacity) break;
+        if (it.key !== head.key || it.sent > 0 || rows + it.rows > capacity) continue;
+        segments.push({ item: it, from: 0, to: it.rows });
+        rows += it.rows;
+      }
+    }
+    for (const s of segments) s.item.sent = s.to;
+    this.pending = this.pending.filter((i) => i.sent < i.rows);
+    return { segments, pad: cap.fixedBatch !== undefined ? cap.fixedBatch - rows : 0 };
+  }
+
+  private async run(call: Call): Promise<void> {
+    const { segments, pad } = call;
+    const live = segments.filter((s) => !s.item.settled);
+    if (live.length === 0) return;
+    const ranges = (pick: (r: UNetRequest) => Tensor): RowRange[] => live.map((s) => ({ tensor: pick(s.item.request), from: s.from, to: s.to }));
+    const timesteps: number[] = [];
+    for (const s of live) for (let r = s.from; r < s.to; r++) timesteps.push(s.item.request.timesteps[r]);
+    for (let i = 0; i < pad; i++) timesteps.push(timesteps[timesteps.length - 1]);
+    const head = live[0].item.request;
+    const feeds: Record<string, Tensor<'float32'>> = {
+      sample: concatRows(ranges((r) => r.sample), pad),
+      timestep: new Tensor('float32', Float32Array.from(timesteps), [timesteps.length]),
+      encoder_hidden_states: concatRows(ranges((r) => r.encoderHiddenStates), pad),
+    };
+    for (const name of Object.keys(head.extra ?? {})) {
+      feeds[name] = concatRows(ranges((r) => r.extra?.[name] ?? missingExtra(name)), pad);
+    }
+    const rows = timesteps.length - pad;
+    this.counts.calls++;
+    this.counts.rows += rows;
+    if (live.length > 1) this.counts.merged++;
+    const lanes = new Set<JobLane>();
+    for (const s of live) if (s.item.lane) lanes.add(s.item.lane);
+    try {
+      const session = await this.session.get();
+      const out = await session.run(feeds, { outputs: [['out_sample', 'latent']] });
+      const t = out.out_sample;
+      if (t === undefined || t.dtype !== 'float32' || t.size !== feeds.sample.size) {
+        throw new UNetRequestError(`the U-Net returned ${t ? t.describe() : 'nothing'} for sample ${feeds.sample.describe()}`);
+      }
+      this.scatter(live, t.data);
+    } catch (e) {
+      for (const s of live) {
+        this.pending = this.pending.filter((i) => i !== s.item);
+        this.settle(s.item, { error: e });
+      }
+    } finally {
+      for (const l of lanes) l.scheduler.served([l]);
+      this.expected = new Set([...lanes].filter((l) => !l.closed));
+    }
+  }
+
+  private scatter(segments: readonly Segment[], data: Float32Array): void {
+    let at = 0;
+    for (const { item, from, to } of segments) {
+      const size = rowSize(item.request.sample);
+      const n = to - from;
+      if (!item.settled) {
+        const whole = from === 0 && to === item.rows;
+        // A request served whole by an unpadded call of its own takes the output buffer as is.
+        const rows = whole && segments.length === 1 && data.length === item.request.sample.size ? data : data.subarray(at * size, (at + n) * size);
+        if (whole) item.out = rows === data ? data : rows.slice();
+        else (item.out ??= new Float32Array(item.request.sample.size)).set(rows, from * size);
+        item.received += n;
+        if (item.received === item.rows) this.settle(item, { value: new Tensor('float32', item.out, item.request.sample.shape) });
+      }
+      at += n;
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new UNetAbortedError('the U-Net request was aborted');
+}
+
+function missingExtra(name: string): never {
+  throw new UNetRequestError(`a merged request lacks the extra input '${name}'`);
 }
