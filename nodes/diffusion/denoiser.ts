@@ -104,9 +104,17 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
       return { name: 'timestep_cond', dim: typeof d === 'number' ? d : 256 };
     }));
 
-  async function evaluate(x: Tensor, sigma: number): Promise<Float32Array> {
-    const [B, C, H, W] = x.shape;
-    const plane = H * W;
+  interface Group {
+    readonly jobs: Job[];
+    readonly embeds: Tensor;
+  }
+  // Regions, area weights and stacked embeddings depend on the latent's shape, not on sigma: built once
+  // per shape and reused by every step.
+  const plans = new Map<string, Group[]>();
+  function planFor(B: number, H: number, W: number): Group[] {
+    const key = `${B}x${H}x${W}`;
+    const cached = plans.get(key);
+    if (cached) return cached;
     const jobs: Job[] = [];
     const add = (cond: Conditioning, kind: 0 | 1) => {
       for (const entry of cond) {
@@ -116,12 +124,20 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
     };
     add(positive, 0);
     if (useUncond) add(opts.negative!, 1);
-
-    const groups = new Map<string, Job[]>();
+    const bySize = new Map<string, Job[]>();
     for (const j of jobs) {
-      const key = `${j.region.h}x${j.region.w}`;
-      groups.set(key, [...(groups.get(key) ?? []), j]);
+      const k = `${j.region.h}x${j.region.w}`;
+      bySize.set(k, [...(bySize.get(k) ?? []), j]);
     }
+    const groups = [...bySize.values()].map((g) => ({ jobs: g, embeds: stackEmbeds(g.map((j) => j.entry.embeds), B) }));
+    plans.set(key, groups);
+    return groups;
+  }
+
+  async function evaluate(x: Tensor, sigma: number): Promise<Float32Array> {
+    const [B, C, H, W] = x.shape;
+    const plane = H * W;
+    const groups = planFor(B, H, W);
     const timestep = model.sampling.sigmaToTimestep(sigma, model.timestepMode);
     const cIn = model.sampling.cIn(sigma);
     const extraSpec = await lcmExtra();
@@ -130,7 +146,7 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
     const counts = [new Float32Array(B * plane).fill(1e-37), useUncond ? new Float32Array(B * plane).fill(1e-37) : undefined];
 
     await Promise.all(
-      [...groups.values()].map(async (group) => {
+      groups.map(async ({ jobs: group, embeds }) => {
         const { h, w } = group[0].region;
         const rows = group.length * B;
         const cell = C * h * w;
@@ -151,7 +167,7 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
         const request: UNetRequest = {
           sample: new Tensor('float32', sample, [rows, C, h, w]),
           timesteps: new Float64Array(rows).fill(timestep),
-          encoderHiddenStates: stackEmbeds(group.map((j) => j.entry.embeds), B),
+          encoderHiddenStates: embeds,
           extra: extraSpec ? { [extraSpec.name]: repeatRows(guidanceEmbedding(model.lcmGuidance - 1, extraSpec.dim), rows) } : undefined,
           signal: opts.signal,
         };
