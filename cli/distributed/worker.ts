@@ -183,6 +183,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   });
   worker.on('error', onError);
   worker.on('failed', (job, err) => log(`job ${job?.id ?? '?'} attempt ${job?.attemptsMade ?? '?'} failed: ${err.message}`));
+  worker.on('completed', (job) => log(`job ${job.id ?? '?'} completed (attempt ${job.attemptsMade}) in ${Date.now() - (job.processedOn ?? Date.now())} ms`));
   void worker.run().catch(onError);
   await worker.waitUntilReady();
 

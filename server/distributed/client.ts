@@ -66,6 +66,8 @@ export class DistributedClient {
   private readonly keepSeconds: number;
   private readonly log: (message: string) => void;
   private lastError = '';
+  /** One abort listener per signal (a batch shares one signal among thousands of jobs). */
+  private readonly bySignal = new WeakMap<AbortSignal, Set<string>>();
 
   private constructor(
     readonly queue: Queue,
@@ -147,24 +149,37 @@ export class DistributedClient {
       // Subscribed before the job is added, so no event of the job can be published unseen.
       await this.sub.subscribe(channel);
     }
-    const onAbort = () => void this.cancel(id);
+    const signal = handlers.signal;
     try {
       const outcome = new Promise<RemoteOutcome>((resolve) => {
         this.waiters.set(id, { data, resolve, cancelled: false, checking: false, done: false });
       });
       await this.submit(id, data);
-      handlers.signal?.addEventListener('abort', onAbort, { once: true });
-      if (handlers.signal?.aborted) onAbort();
+      if (signal) this.watchSignal(signal, id);
       void this.check(id);
       return await outcome;
     } finally {
-      handlers.signal?.removeEventListener('abort', onAbort);
+      if (signal) this.bySignal.get(signal)?.delete(id);
       this.waiters.delete(id);
       if (handlers.onEvent) {
         this.listeners.delete(channel);
         await this.sub.unsubscribe(channel).catch(() => undefined);
       }
     }
+  }
+
+  private watchSignal(signal: AbortSignal, id: string): void {
+    if (signal.aborted) return void this.cancel(id).catch((e: unknown) => this.onError(e instanceof Error ? e : new Error(String(e))));
+    let ids = this.bySignal.get(signal);
+    if (!ids) {
+      const set = new Set<string>();
+      ids = set;
+      this.bySignal.set(signal, set);
+      signal.addEventListener('abort', () => {
+        for (const j of set) void this.cancel(j).catch((e: unknown) => this.onError(e instanceof Error ? e : new Error(String(e))));
+      }, { once: true });
+    }
+    ids.add(id);
   }
 
   /** Asks the worker running `id` to stop it, or removes it while it still waits. */
