@@ -19,6 +19,8 @@ export interface BatchFlags extends HostFlags {
   batch?: string;
   sweep: string[];
   jobs?: number;
+  /** Enqueue on this Redis (BullMQ) for `latentflow worker`s instead of running here. */
+  redis?: string;
 }
 
 export const BATCH_EXIT = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
@@ -118,9 +120,13 @@ export async function batchCommand(file: string, flags: BatchFlags, io: BatchIo 
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    const remote = flags.redis
+      ? await (await import('../distributed/batch-executor.js')).openRemoteBatch({ url: flags.redis, folders: host.folders, files, log: (m) => reporter.log(m) })
+      : undefined;
     let summary: BatchSummary;
     try {
       summary = await runBatch({
+        executor: remote,
         engine: host.engine,
         files,
         manifest,
@@ -133,6 +139,7 @@ export async function batchCommand(file: string, flags: BatchFlags, io: BatchIo 
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       reporter.stop();
+      await remote?.close();
     }
     for (const l of summaryLines(summary, manifest.file)) err(l);
     if (ac.signal.aborted) return BATCH_EXIT.interrupted;

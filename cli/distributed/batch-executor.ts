@@ -51,6 +51,7 @@ export async function openRemoteBatch(opts: RemoteBatchOptions): Promise<RemoteB
         inputs: await collectInputs(job.workflow, opts.folders.input),
         inlineMaxBytes: opts.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES,
         submittedAt: Date.now(),
+        previews: false,
       };
       const outcome = await client.run(id, data, {
         signal: ctx.signal,

@@ -136,6 +136,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
             promptId: data.promptId,
             signal: ac.signal,
             onEvent,
+            previews: data.previews ?? true,
             extraData: { ...extra, extra_pnginfo: typeof pngInfo === 'object' && pngInfo !== null && !Array.isArray(pngInfo) ? pngInfo : undefined },
           }),
         );

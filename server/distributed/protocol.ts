@@ -37,6 +37,8 @@ export interface RemoteJobData {
   readonly inputs: readonly InputFileRef[];
   readonly inlineMaxBytes: number;
   readonly submittedAt: number;
+  /** Render step previews (a batch shows none; a server prompt's client may). Default true. */
+  readonly previews?: boolean;
 }
 
 /** One file a job produced; `data` (base64) when the job's files were small enough to inline. */
@@ -146,6 +148,7 @@ export function decodeJobData(raw: unknown): RemoteJobData {
     inputs,
     inlineMaxBytes: num(raw, 'inlineMaxBytes'),
     submittedAt: num(raw, 'submittedAt'),
+    previews: typeof raw.previews === 'boolean' ? raw.previews : undefined,
   };
 }
 
