@@ -106,10 +106,11 @@ export function registerRun(program: Command): void {
     .option('--map-input <old=new>', 'use input image new wherever the workflow loads old; repeatable', collect, [])
     .option('--batch <file>', 'run one job per row of a .jsonl or .csv file of overrides (see docs/cli.md)')
     .option('--sweep <target=values>', 'grid axis: a..b, a,b,c or @file (one value per line); repeatable', collect, [])
-    .option('--jobs <n>', 'batch jobs run at once', positiveInt, 1);
+    .option('--jobs <n>', 'batch jobs run at once', positiveInt, 1)
+    .option('--redis <url>', 'enqueue the jobs on Redis for `latentflow worker`s (a batch of one without --batch/--sweep; see docs/scale-out.md)');
   hostFlagsOn(cmd);
   cmd.action(async (file: string, flags: RunFlags & BatchFlags) => {
-    process.exitCode = flags.batch !== undefined || flags.sweep.length ? await batchCommand(file, flags) : await runCommand(file, flags);
+    process.exitCode = flags.batch !== undefined || flags.sweep.length || flags.redis !== undefined ? await batchCommand(file, flags) : await runCommand(file, flags);
   });
 }
 
