@@ -152,8 +152,8 @@ export function createUpgradeHandler(ctx: AppContext): (req: IncomingMessage, so
     wss.handleUpgrade(req, socket, head, (ws) => {
       ctx.hub.attach(ws, url.searchParams.get('clientId'), (sid) => {
         ws.send(JSON.stringify({ type: 'status', data: { ...ctx.runner.statusData(), sid } }));
-        const cur = ctx.runner.current;
-        if (cur && cur.clientId === sid && cur.node !== null) {
+        for (const cur of ctx.runner.runningJobs()) {
+          if (cur.clientId !== sid || cur.node === null) continue;
           ws.send(JSON.stringify({ type: 'executing', data: { node: cur.node, display_node: cur.node, prompt_id: cur.promptId } }));
         }
       });

@@ -8,6 +8,7 @@ import { WsHub, serverFeatures } from './ws-hub.js';
 import { createUpgradeHandler, handleRequest, type AppContext } from './app.js';
 import { checkListen, isLoopbackHost } from './security.js';
 import { defaultEditorDir } from './static.js';
+import { StepScheduler } from '../nodes/diffusion/batching/index.js';
 
 export { InsecureListenError } from './security.js';
 export { JobStore, type Job, type JobStatus, type HistoryEntry } from './store.js';
@@ -25,6 +26,12 @@ export interface ServerOptions {
   maxUploadBytes?: number;
   editorDir?: string;
   log?: (message: string) => void;
+  /** Jobs running at once, interleaved at sampler-step granularity (default 1). */
+  concurrency?: number;
+  /** Rows per U-Net call when concurrent jobs' steps are batched (default DEFAULT_MAX_BATCH; 1 = no batching). */
+  maxBatch?: number;
+  /** Dispatch prompts to `latentflow worker`s through BullMQ on this Redis (docs/scale-out.md). */
+  redis?: { url: string; queue?: string; /** Prompts handed to workers at once (default 64). */ maxInFlight?: number };
 }
 
 export interface RunningServer {
@@ -62,7 +69,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
   const hub = new WsHub(serverFeatures(maxUploadBytes));
-  const runner = new JobRunner(store, host.engine, naming, hub, log);
+  const remote = opts.redis
+    ? await (await import('./distributed/remote-engine.js')).RemoteEngine.open(host.engine, { url: opts.redis.url, queue: opts.redis.queue, folders: host.folders, log })
+    : undefined;
+  const runner = new JobRunner(store, remote ?? host.engine, naming, hub, log, { concurrency: remote ? (opts.redis?.maxInFlight ?? 64) : opts.concurrency, scheduler: new StepScheduler({ maxBatch: opts.maxBatch }) });
   const ctx: AppContext = {
     engine: host.engine,
     store,
@@ -108,6 +118,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
           server.closeAllConnections();
         });
         await runner.close();
+        await remote?.close();
         store.close();
         await host.close();
       })();

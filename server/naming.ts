@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,16 +21,17 @@ export function promptTag(promptId: string): string {
 /**
  * Output naming derived from the prompt id and node id: `{stem}_{tag}-{node}_{index:05}_.{ext}`.
  * A job re-run after a crash therefore writes the same names, and `writeAtomic` (temp file +
- * rename) replaces rather than duplicates them. The server runs one job at a time and sets
- * `current` before each run.
+ * rename) replaces rather than duplicates them. Each job runs inside `runAs(promptId, ...)`
+ * (AsyncLocalStorage, as the engine's `reserve` carries no prompt id), so concurrent jobs name their
+ * files apart; `setPrompt` sets the prompt for code outside any `runAs`.
  */
 export class PromptFileNaming implements FileAccess {
   readonly inputDir: string;
   readonly outputDir: string;
   readonly tempDir: string;
-  private promptId: string | undefined;
+  private fallback: { promptId: string | undefined; used: Map<string, number> } = { promptId: undefined, used: new Map() };
   /** Per prompt: how many files each (node, folder, prefix) reserved so far (mapped nodes reserve repeatedly). */
-  private used = new Map<string, number>();
+  private readonly scope = new AsyncLocalStorage<{ promptId: string | undefined; used: Map<string, number> }>();
 
   constructor(dirs: { input: string; output: string; temp: string }) {
     this.inputDir = dirs.input;
@@ -38,19 +40,24 @@ export class PromptFileNaming implements FileAccess {
   }
 
   setPrompt(promptId: string | undefined): void {
-    this.promptId = promptId;
-    this.used = new Map();
+    this.fallback = { promptId, used: new Map() };
+  }
+
+  /** Runs one job's work with its own prompt id and file counters. */
+  runAs<T>(promptId: string, fn: () => T): T {
+    return this.scope.run({ promptId, used: new Map() }, fn);
   }
 
   async reserve(req: ReserveRequest): Promise<ReservedFile[]> {
-    if (this.promptId === undefined) throw new NoCurrentPromptError('output files can only be reserved while a job runs');
+    const { promptId, used } = this.scope.getStore() ?? this.fallback;
+    if (promptId === undefined) throw new NoCurrentPromptError('output files can only be reserved while a job runs');
     const root = req.type === 'output' ? this.outputDir : this.tempDir;
     const { subfolder, stem, dir } = splitPrefix(root, req.prefix);
     await mkdir(dir, { recursive: true });
     const key = `${req.nodeId}\0${req.type}\0${req.prefix}\0${req.extension}`;
-    const first = this.used.get(key) ?? 0;
-    this.used.set(key, first + req.count);
-    const tag = `${promptTag(this.promptId)}-${safePart(req.nodeId)}`;
+    const first = used.get(key) ?? 0;
+    used.set(key, first + req.count);
+    const tag = `${promptTag(promptId)}-${safePart(req.nodeId)}`;
     const files: ReservedFile[] = [];
     for (let i = 0; i < req.count; i++) {
       const filename = `${stem}_${tag}_${String(first + i + 1).padStart(5, '0')}_.${req.extension}`;

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { StepScheduler, runInJob } from '../nodes/diffusion/batching/index.js';
 import type { Engine, EngineEvent, ExecutionResult, PreviewImage, JsonValue } from '../engine/index.js';
 import type { JobStore, Job, HistoryRecord } from './store.js';
 import type { PromptFileNaming } from './naming.js';
@@ -38,22 +39,37 @@ function historyRecord(result: ExecutionResult): HistoryRecord {
 
 const TERMINAL_EVENTS = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
 
+/** The store numbers `front` prompts below zero (ComfyUI's numbering), so they sort first. */
+function isFront(job: Job): boolean {
+  return job.number < 0;
+}
+
 interface Running {
   job: Job;
   abort: AbortController;
   node: string | null;
 }
 
+export interface JobRunnerOptions {
+  /** Jobs running at once (`serve --concurrency`); their sampler steps interleave and batch. Default 1. */
+  concurrency?: number;
+  /** The step scheduler the jobs share (default: a new one with the default batching policy). */
+  scheduler?: StepScheduler;
+}
+
 /**
- * Runs stored jobs one at a time. Events go to the prompt's client as they happen; the terminal event
- * and `executing {node: null}` are sent only after the history row is committed, so a client that
- * reacts to them always finds the history entry.
+ * Runs stored jobs, up to `concurrency` at a time. With more than one slot, a `front` job starts at once
+ * even when all slots are busy (one such job at a time) and is served first from its next step boundary. Events go to each
+ * prompt's client as they happen; the terminal event and `executing {node: null}` are sent only after
+ * the history row is committed, so a client that reacts to them always finds the history entry.
  */
 export class JobRunner {
-  private running: Running | undefined;
+  private readonly running = new Map<string, Running>();
   private wake: (() => void) | undefined;
   private closing = false;
   private loop: Promise<void> | undefined;
+  readonly concurrency: number;
+  readonly scheduler: StepScheduler;
 
   constructor(
     private readonly store: JobStore,
@@ -61,11 +77,20 @@ export class JobRunner {
     private readonly naming: PromptFileNaming,
     private readonly hub: WsHub,
     private readonly log: (message: string) => void,
-  ) {}
+    opts: JobRunnerOptions = {},
+  ) {
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+    this.scheduler = opts.scheduler ?? new StepScheduler();
+  }
 
+  /** The longest-running job (ComfyUI has one current job). */
   get current(): { promptId: string; clientId: string | null; node: string | null } | undefined {
-    const r = this.running;
-    return r ? { promptId: r.job.id, clientId: r.job.clientId, node: r.node } : undefined;
+    return this.runningJobs()[0];
+  }
+
+  /** Every running job, oldest first. */
+  runningJobs(): { promptId: string; clientId: string | null; node: string | null }[] {
+    return [...this.running.values()].map((r) => ({ promptId: r.job.id, clientId: r.job.clientId, node: r.node }));
   }
 
   statusData(): { status: { exec_info: { queue_remaining: number } } } {
@@ -81,42 +106,61 @@ export class JobRunner {
     this.loop ??= this.run();
   }
 
-  /** Stops the job of `promptId` (or whichever runs, when omitted). */
+  /** Stops the job of `promptId` (or every running job, when omitted); the others keep running. */
   interrupt(promptId?: string): boolean {
-    const r = this.running;
-    if (!r || (promptId !== undefined && r.job.id !== promptId)) return false;
-    r.abort.abort();
-    return true;
+    const targets = promptId === undefined ? [...this.running.values()] : [this.running.get(promptId)].filter((r) => r !== undefined);
+    for (const r of targets) r.abort.abort();
+    return targets.length > 0;
   }
 
-  /** Stops taking jobs; a running job is aborted and put back as pending (not counted as a crash). */
+  /** Stops taking jobs; running jobs are aborted and put back as pending (not counted as a crash). */
   async close(): Promise<void> {
     this.closing = true;
-    this.running?.abort.abort();
+    for (const r of this.running.values()) r.abort.abort();
     this.wake?.();
     await this.loop;
   }
 
+  /** The next pending job to start now, if a slot (or the front-job allowance) is free. */
+  private admit(): Job | undefined {
+    const next = this.store.next();
+    if (!next) return undefined;
+    if (this.running.size < this.concurrency) return next;
+    // With one slot the runner is ComfyUI's: a front prompt is only the head of the queue.
+    if (this.concurrency === 1) return undefined;
+    const frontRunning = [...this.running.values()].some((r) => isFront(r.job));
+    return isFront(next) && !frontRunning ? next : undefined;
+  }
+
   private async run(): Promise<void> {
+    const tasks = new Set<Promise<void>>();
     while (!this.closing) {
-      const job = this.store.next();
+      const job = this.admit();
       if (!job) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
-      try {
-        await this.runJob(job);
-      } catch (e) {
-        this.log(`job ${job.id} failed outside the engine: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-        if (this.store.finish(job.id, 'error', { outputs: {}, status: { status_str: 'error', completed: false, messages: [errorMessage(job.id, e instanceof Error ? e.name : 'Error', String(e))] }, meta: {} })) {
-          this.queueChanged();
-          this.hub.send(job.clientId, 'executing', { node: null, prompt_id: job.id });
-        }
-      } finally {
-        this.running = undefined;
-        this.naming.setPrompt(undefined);
+      const task: Promise<void> = this.runGuarded(job).finally(() => {
+        tasks.delete(task);
+        this.wake?.();
+      });
+      tasks.add(task);
+    }
+    await Promise.all(tasks);
+  }
+
+  private async runGuarded(job: Job): Promise<void> {
+    try {
+      await this.runJob(job);
+    } catch (e) {
+      this.log(`job ${job.id} failed outside the engine: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (this.store.finish(job.id, 'error', { outputs: {}, status: { status_str: 'error', completed: false, messages: [errorMessage(job.id, e instanceof Error ? e.name : 'Error', String(e))] }, meta: {} })) {
+        this.queueChanged();
+        this.hub.send(job.clientId, 'executing', { node: null, prompt_id: job.id });
       }
+    } finally {
+      this.running.delete(job.id);
     }
   }
 
@@ -124,9 +168,8 @@ export class JobRunner {
     this.store.start(job.id);
     const abort = new AbortController();
     const running: Running = { job, abort, node: null };
-    this.running = running;
+    this.running.set(job.id, running);
     this.queueChanged();
-    this.naming.setPrompt(job.id);
 
     let chain: Promise<void> = Promise.resolve();
     const post = (fn: () => void | Promise<void>) => {
@@ -157,12 +200,21 @@ export class JobRunner {
     } else {
       const extraData: Record<string, JsonValue> = job.extraData;
       const pngInfo = extraData.extra_pnginfo;
-      result = await this.engine.runValidated(job.prompt, v, {
-        promptId: job.id,
-        extraData: { ...extraData, extra_pnginfo: typeof pngInfo === 'object' && pngInfo !== null && !Array.isArray(pngInfo) ? pngInfo : undefined },
-        signal: abort.signal,
-        onEvent,
-      });
+      const lane = this.scheduler.lane(job.id, { front: isFront(job) });
+      try {
+        result = await runInJob(lane, () =>
+          this.naming.runAs(job.id, () =>
+            this.engine.runValidated(job.prompt, v, {
+              promptId: job.id,
+              extraData: { ...extraData, extra_pnginfo: typeof pngInfo === 'object' && pngInfo !== null && !Array.isArray(pngInfo) ? pngInfo : undefined },
+              signal: abort.signal,
+              onEvent,
+            }),
+          ),
+        );
+      } finally {
+        lane.close();
+      }
     }
     if (this.closing && result.status === 'interrupted') {
       this.store.release(job.id);
@@ -171,7 +223,7 @@ export class JobRunner {
     this.store.finish(job.id, result.status, historyRecord(result));
     await chain;
     for (const ev of held) this.hub.send(job.clientId, ev.type, ev.data);
-    this.running = undefined;
+    this.running.delete(job.id);
     this.queueChanged();
     this.hub.send(job.clientId, 'executing', { node: null, prompt_id: job.id });
   }

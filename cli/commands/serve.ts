@@ -1,6 +1,7 @@
+import { resolveFolders } from '../../nodes/host.js';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { NodeDefinition } from '../../engine/index.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
@@ -12,7 +13,13 @@ interface ServeFlags extends HostFlags {
   maxUploadSize: number;
   customNodes: string[];
   toyworld: boolean;
+  concurrency: number;
+  maxBatch?: number;
+  redis?: string;
 }
+
+/** NOTE: chosen by bench/batching.bench.ts on the 2-core box (docs/scheduling.md). */
+export const DEFAULT_SERVE_CONCURRENCY = 1;
 
 /** A module given to --custom-nodes exported something that is not a list of node definitions. */
 export class CustomNodesError extends Error {
@@ -41,6 +48,12 @@ function parsePort(v: string): number {
   return n;
 }
 
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
 function collect(value: string, prev: string[]): string[] {
   return [...prev, value];
 }
@@ -50,9 +63,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const { startServer } = await import('../../server/index.js');
   const opts = hostOptions(flags);
   if (flags.toyworld) {
-    const { generateToyworld } = await import('../../toyworld/generate.js');
-    const modelsDir = path.resolve(opts.modelsDir ?? path.join(opts.baseDir ?? process.cwd(), 'models'));
-    await generateToyworld(modelsDir, { ifMissing: true, log: (m) => process.stderr.write(`${m}\n`) });
+    const { ensureStarterFiles } = await import('../starter-files.js');
+    await ensureStarterFiles(resolveFolders(opts), { always: true, log: (m) => process.stderr.write(`${m}\n`) });
   }
   const extraNodes = await loadCustomNodes(flags.customNodes);
   const server = await startServer({
@@ -61,6 +73,9 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     listen: flags.listen,
     token: flags.token,
     maxUploadBytes: Math.round(flags.maxUploadSize * 1024 * 1024),
+    concurrency: flags.concurrency,
+    maxBatch: flags.maxBatch,
+    redis: flags.redis !== undefined ? { url: flags.redis } : undefined,
   });
   process.stdout.write(`latentflow: serving on ${server.url} (data in ${server.host.folders.data}; recovery ${server.recoveryMs.toFixed(1)} ms)\n`);
   const stop = () => {
@@ -80,7 +95,10 @@ export function registerServe(program: Command): void {
     .option('--token <token>', 'require this bearer token (Authorization header, or ?token= for the WebSocket and /view)')
     .option('--max-upload-size <MiB>', 'largest upload in MiB', parseFloat, 100)
     .option('--custom-nodes <module>', 'load extra node definitions from an ES module; repeatable', collect, [])
-    .option('--no-toyworld', 'do not generate the toyworld model pack when it is missing');
+    .option('--no-toyworld', 'do not generate the toyworld model pack when it is missing')
+    .option('--concurrency <n>', 'jobs running at once, interleaved step by step (see docs/scheduling.md)', positiveInt, DEFAULT_SERVE_CONCURRENCY)
+    .option('--max-batch <rows>', 'rows per U-Net call when concurrent jobs share one (1 = no batching)', positiveInt)
+    .option('--redis <url>', 'run prompts on `latentflow worker`s through this Redis (see docs/scale-out.md)');
   hostFlagsOn(cmd);
   cmd.action(async (flags: ServeFlags) => {
     await serveCommand(flags);
