@@ -2,6 +2,8 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { EngineError, ValidationFailedError, checkStructure, type ApiWorkflow, type JsonValue } from '../../engine/index.js';
 import { loadWorkflowFile } from '../load-workflow.js';
+import { ensureStarterFiles } from '../starter-files.js';
+import { resolveFolders } from '../../nodes/host.js';
 import { applyOverrides, parseSet } from '../overrides.js';
 import { formatValidationErrors } from '../format-errors.js';
 import { humanReporter, jsonReporter } from '../progress-reporter.js';
@@ -31,7 +33,10 @@ function positiveInt(value: string): number {
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
   let prompt: ApiWorkflow;
   let workflow: JsonValue | undefined;
-  const host = await openHost(hostOptions(flags));
+  const opts = hostOptions(flags);
+  // A fresh clone's first run gets the toyworld pack and example inputs; an existing model folder is left alone.
+  await ensureStarterFiles(resolveFolders(opts), { log: (m) => process.stderr.write(`${m}\n`) });
+  const host = await openHost(opts);
   try {
     try {
       const loaded = await loadWorkflowFile(file, {
@@ -75,6 +80,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     reporter.done();
     if (!flags.json) {
       for (const [id, ui] of Object.entries(result.outputs)) {
+        for (const line of ui.text ?? []) process.stdout.write(`${String(line)}  (node ${id} ${prompt[id]?.class_type ?? ''})\n`);
         for (const img of (ui.images ?? []) as { filename: string; subfolder: string; type: string }[]) {
           const root = img.type === 'temp' ? host.folders.temp : img.type === 'input' ? host.folders.input : host.folders.output;
           process.stdout.write(`${path.join(root, img.subfolder, img.filename)}  (node ${id})\n`);
@@ -106,7 +112,9 @@ export function registerRun(program: Command): void {
     .option('--map-input <old=new>', 'use input image new wherever the workflow loads old; repeatable', collect, [])
     .option('--batch <file>', 'run one job per row of a .jsonl or .csv file of overrides (see docs/cli.md)')
     .option('--sweep <target=values>', 'grid axis: a..b, a,b,c or @file (one value per line); repeatable', collect, [])
-    .option('--jobs <n>', 'batch jobs run at once', positiveInt, 1)
+    .option('--jobs <n>', 'batch jobs run at once, interleaved step by step (docs/scheduling.md)', positiveInt, 1)
+    .option('--concurrency <n>', 'the same as --jobs', positiveInt)
+    .option('--max-batch <rows>', 'rows per U-Net call when concurrent jobs share one (1 = no batching)', positiveInt)
     .option('--redis <url>', 'enqueue the jobs on Redis for `latentflow worker`s (a batch of one without --batch/--sweep; see docs/scale-out.md)');
   hostFlagsOn(cmd);
   cmd.action(async (file: string, flags: RunFlags & BatchFlags) => {
