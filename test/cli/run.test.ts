@@ -72,4 +72,3 @@ describe('latentflow run', () => {
     expect(r.stderr).toMatch(/error in node 1 \(LoadImage\)/);
   });
 });
-});
