@@ -12,6 +12,7 @@ import { runBatch, type BatchSummary } from './runner.js';
 import { jsonBatchReporter, plainBatchReporter, ttyBatchReporter, type BatchReporter } from './progress.js';
 import { lockBatchDir } from './lock.js';
 import { BatchInputError, BatchLockedError, BatchPlanError } from './errors.js';
+import { StepScheduler } from '../../nodes/diffusion/batching/index.js';
 
 export interface BatchFlags extends HostFlags {
   set: string[];
@@ -19,6 +20,10 @@ export interface BatchFlags extends HostFlags {
   batch?: string;
   sweep: string[];
   jobs?: number;
+  /** Same as --jobs (the name `serve` uses); the larger of the two wins. */
+  concurrency?: number;
+  /** Rows per U-Net call when concurrent jobs' steps are batched. */
+  maxBatch?: number;
   /** Enqueue on this Redis (BullMQ) for `latentflow worker`s instead of running here. */
   redis?: string;
 }
@@ -131,7 +136,8 @@ export async function batchCommand(file: string, flags: BatchFlags, io: BatchIo 
         files,
         manifest,
         jobs: plan.jobs,
-        concurrency: flags.jobs ?? 1,
+        concurrency: Math.max(flags.jobs ?? 1, flags.concurrency ?? 1),
+        scheduler: new StepScheduler({ maxBatch: flags.maxBatch }),
         signal: ac.signal,
         onEvent: (ev) => reporter.onEvent(ev),
       });

@@ -3,6 +3,7 @@ import type { Engine, EngineEvent, ExecutionResult, UiOutput } from '../../engin
 import type { BatchFileAccess, WrittenFile } from './batch-files.js';
 import type { JobRecord, Manifest, OutputRecord } from './manifest.js';
 import type { PlannedJob } from './plan.js';
+import { StepScheduler, runInJob } from '../../nodes/diffusion/batching/index.js';
 
 /** What the batch runner reports: the engine's events tagged with their job, plus job-level events. */
 export type BatchEvent =
@@ -31,6 +32,8 @@ export interface BatchRunOptions {
   readonly jobs: readonly PlannedJob[];
   /** Jobs in flight at once (`--jobs`). */
   readonly concurrency: number;
+  /** Interleaves the running jobs' sampler steps and batches their U-Net calls (default: a new one). */
+  readonly scheduler?: StepScheduler;
   /** Aborting stops every running job at its next step boundary and starts no new one. */
   readonly signal: AbortSignal;
   readonly extraPngInfo?: Record<string, unknown>;
@@ -83,8 +86,19 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
   let interrupted = 0;
   const failed: { job: string; label: string; error: string }[] = [];
 
+  const scheduler = opts.scheduler ?? new StepScheduler();
+
   async function execute(job: PlannedJob, jobSignal: AbortSignal, openGate: () => void) {
     const v = engine.validate(job.workflow);
+    const lane = scheduler.lane(job.id);
+    try {
+      return await runInJob(lane, () => runEngine(job, v, jobSignal, openGate));
+    } finally {
+      lane.close();
+    }
+  }
+
+  function runEngine(job: PlannedJob, v: ReturnType<Engine['validate']>, jobSignal: AbortSignal, openGate: () => void) {
     return files.runAs(job.id, () =>
       engine.runValidated(job.workflow, v, {
         promptId: job.id,
