@@ -65,7 +65,7 @@ describe('latentflow run', () => {
     const wf = path.join(base, 'fail.json');
     await writeFile(wf, JSON.stringify({
       '1': { class_type: 'LoadImage', inputs: { image: 'corrupt.png' } },
-      '3': { class_type: 'SaveImage', inputs: { images: ['1', 0] } },
+      '3': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'x' } },
     }));
     const r = await cli(['run', wf], base);
     expect(r.code).toBe(1);
