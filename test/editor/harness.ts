@@ -22,21 +22,10 @@ export function skipReason(): string | undefined {
   return undefined;
 }
 
-function newestMtime(p: string): number {
-  if (!existsSync(p)) return 0;
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let max = st.mtimeMs;
-  for (const e of readdirSync(p)) if (e !== 'dist' && e !== 'node_modules') max = Math.max(max, newestMtime(path.join(p, e)));
-  return max;
-}
 
 /** Runs `npm run editor:build` unless editor/dist is newer than everything the bundle is built from. */
 export function ensureEditorBuilt(): void {
-  const built = path.join(REPO, 'editor', 'dist', 'index.html');
-  const sources = ['editor/src', 'editor/index.html', 'editor/vite.config.ts', 'engine', 'workflows/txt2img.json'].map((p) => newestMtime(path.join(REPO, p)));
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources)) return;
-  execFileSync('npm', ['run', '--silent', 'editor:build'], { cwd: REPO, stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(REPO, 'editor', 'ensure-built.mjs')], { cwd: REPO, stdio: 'pipe' });
 }
 
 export async function freePort(): Promise<number> {
