@@ -114,7 +114,7 @@ export function registerRun(program: Command): void {
     .option('--sweep <target=values>', 'grid axis: a..b, a,b,c or @file (one value per line); repeatable', collect, [])
     .option('--jobs <n>', 'batch jobs run at once, interleaved step by step (docs/scheduling.md)', positiveInt, 1)
     .option('--concurrency <n>', 'the same as --jobs', positiveInt)
-    .option('--max-batch <rows>', 'rows per U-Net call when concurrent jobs share one (1 = no batching)', positiveInt)
+    .option('--max-batch <rows>', 'rows per U-Net call when concurrent jobs share one (1 = one row per call)', positiveInt)
     .option('--redis <url>', 'enqueue the jobs on Redis for `latentflow worker`s (a batch of one without --batch/--sweep; see docs/scale-out.md)');
   hostFlagsOn(cmd);
   cmd.action(async (file: string, flags: RunFlags & BatchFlags) => {

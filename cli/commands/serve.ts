@@ -97,7 +97,7 @@ export function registerServe(program: Command): void {
     .option('--custom-nodes <module>', 'load extra node definitions from an ES module; repeatable', collect, [])
     .option('--no-toyworld', 'do not generate the toyworld model pack when it is missing')
     .option('--concurrency <n>', 'jobs running at once, interleaved step by step (see docs/scheduling.md)', positiveInt, DEFAULT_SERVE_CONCURRENCY)
-    .option('--max-batch <rows>', 'rows per U-Net call when concurrent jobs share one (1 = no batching)', positiveInt)
+    .option('--max-batch <rows>', 'rows per U-Net call when concurrent jobs share one (1 = one row per call)', positiveInt)
     .option('--redis <url>', 'run prompts on `latentflow worker`s through this Redis (see docs/scale-out.md)');
   hostFlagsOn(cmd);
   cmd.action(async (flags: ServeFlags) => {
