@@ -11,9 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureToyworld, MODELS_DIR } from '../nodes/diffusion/helpers.js';
 import { writeWorkflowInputs } from './helpers.js';
 
-const EXAMPLES = path.resolve('../shared/data/comfyui-examples');
-/** NOTE: the inpaint (1024x769) and hires-fix (768 -> 1152) examples take ~30-40 s each on 2 cores. */
-const SLOW = process.env.LATENTFLOW_SLOW_TESTS === '1';
+const EXAMPLES = path.resolve(import.meta.dirname, '../../../shared/data/comfyui-examples');
+/**
+ * NOTE: the inpaint (1024x769) and hires-fix (768 -> 1152) examples take ~30-40 s each on 2 cores; they are
+ * part of the suite (the issue's check), and LATENTFLOW_FAST_TESTS=1 skips them during local iteration.
+ */
+const SLOW = process.env.LATENTFLOW_FAST_TESTS !== '1';
 let base: string;
 
 beforeAll(async () => {
