@@ -67,7 +67,7 @@ describe.skipIf(missing.length > 0)('toyworld batch (txt2img)', () => {
       const args = ['run', WORKFLOW, '--models-dir', MODELS, ...SMALL, '--set', '3.steps=30', '--sweep', '6.text=a red circle,a green triangle', '--sweep', 'seed=1..4', '--jobs', '2', '--output', 'out', '--json'];
       let ends = 0;
       const killed = await runCli(args, base, (line) => (line.includes('"type":"job_end"') && ++ends === 1 ? signal : undefined));
-      if (signal === 'SIGINT') expect(killed.code).toBe(130);
+      if (signal === 'SIGINT') expect(killed.code, `signal ${killed.signal}; stderr:\n${killed.stderr}`).toBe(130);
       else expect(killed.signal).toBe('SIGKILL');
       const out = path.join(base, 'out');
       expect((await readdir(out)).filter((f) => f.endsWith('.png')).length).toBeLessThan(8);
