@@ -6,8 +6,9 @@
  * `models/<kind>/`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { acquirePidLock } from '../../engine/pid-lock.js';
 import { inspectModelFile } from '../runtime/model-file.js';
 import { downloadFile, type DownloadResult } from './download.js';
 import { ModelExistsError, ModelSpecError, PullAbortedError, PullLockedError, UnsupportedLayoutError } from './errors.js';
@@ -68,35 +69,12 @@ export function pullTmpDir(modelsDir: string, name: string): string {
   return path.join(modelsDir, `.pull-${name}-tmp`);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e instanceof Error && 'code' in e && e.code === 'EPERM';
-  }
-}
-
 /** An exclusive lock file holding our pid; a lock left by a dead process is taken over. */
-async function lock(tmp: string): Promise<() => Promise<void>> {
-  await mkdir(tmp, { recursive: true });
-  const file = path.join(tmp, '.lock');
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      const fh = await open(file, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return () => rm(file, { force: true });
-    } catch (e) {
-      if (!(e instanceof Error && 'code' in e && e.code === 'EEXIST')) throw e;
-      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
-        throw new PullLockedError(`another pull (pid ${pid}) is writing ${tmp}; wait for it or stop it`);
-      }
-      await rm(file, { force: true });
-    }
-  }
-  throw new PullLockedError(`cannot lock ${tmp}`);
+function lock(tmp: string): Promise<() => Promise<void>> {
+  return acquirePidLock(path.join(tmp, '.lock'), {
+    held: (pid) => new PullLockedError(`another pull (pid ${pid}) is writing ${tmp}; wait for it or stop it`),
+    failed: () => new PullLockedError(`cannot lock ${tmp}`),
+  });
 }
 
 async function listTree(dir: string, prefix = ''): Promise<string[]> {
