@@ -9,7 +9,7 @@ import { Tensor } from '../runtime/tensor.js';
 import { decodeImage } from '../image/codec.js';
 import { commonUpscale, toChannelsFirst, toChannelsLast } from '../image/resample.js';
 import { IMAGE_CHUNK, embedPixels, encodeImages, encodeTexts } from './embed.js';
-import { checkIndexName, indexDir, scanImages, updateIndex, type UpdateStats } from './index-store.js';
+import { checkIndexName, indexDir, scanImages, updateIndex, type EmbeddedFiles, type UpdateStats } from './index-store.js';
 import { pixelValues } from './preprocess.js';
 import { dotRows, normalizeRows, topK } from './vectors.js';
 import type { ClipVisionModel, ImageIndex, Scores } from './types.js';
@@ -20,21 +20,40 @@ export async function modelId(model: ClipVisionModel): Promise<string> {
   return `${model.name}:${st.size}`;
 }
 
-/** Decodes and embeds image files, IMAGE_CHUNK at a time; rows are L2-normalised. */
-export async function embedFiles(model: ClipVisionModel, files: readonly string[], ctx: Partial<Pick<NodeContext, 'signal' | 'progress'>> = {}): Promise<{ vectors: Float32Array; dim: number }> {
+/**
+ * Decodes and embeds image files, IMAGE_CHUNK at a time; rows are L2-normalised. A file that does not
+ * decode is reported with row -1 instead of failing the whole folder.
+ */
+export async function embedFiles(model: ClipVisionModel, files: readonly string[], ctx: Partial<Pick<NodeContext, 'signal' | 'progress' | 'log'>> = {}): Promise<EmbeddedFiles> {
   const parts: Float32Array[] = [];
+  const rowOf = new Int32Array(files.length).fill(-1);
+  let rows = 0;
   let dim = 0;
   for (let from = 0; from < files.length; from += IMAGE_CHUNK) {
     ctx.signal?.throwIfAborted();
     const chunk = files.slice(from, from + IMAGE_CHUNK);
-    const pixels = await Promise.all(chunk.map(async (f) => pixelValues((await decodeImage(await readFile(f))).image, model.preprocess)));
-    const per = pixels[0]?.size ?? 0;
+    const decoded = await Promise.all(
+      chunk.map(async (f) => {
+        try {
+          return pixelValues((await decodeImage(await readFile(f))).image, model.preprocess);
+        } catch (e) {
+          ctx.log?.(`skipping ${f}: not a readable image (${e instanceof Error ? e.message : String(e)})`);
+          return undefined;
+        }
+      }),
+    );
+    const pixels = decoded.filter((p): p is Tensor => p !== undefined);
+    decoded.forEach((p, i) => {
+      if (p) rowOf[from + i] = rows++;
+    });
+    ctx.progress?.(Math.min(files.length, from + IMAGE_CHUNK), files.length);
+    if (!pixels.length) continue;
+    const per = pixels[0]!.size;
     const batch = new Float32Array(per * pixels.length);
     pixels.forEach((p, i) => batch.set(p.data, i * per));
-    const out = await embedPixels(model, new Tensor('float32', batch, [pixels.length, ...(pixels[0]?.shape.slice(1) ?? [])]), ctx.signal);
+    const out = await embedPixels(model, new Tensor('float32', batch, [pixels.length, ...pixels[0]!.shape.slice(1)]), ctx.signal);
     dim = out.imageEmbeds.shape[1] ?? 0;
     parts.push(normalizeRows(out.imageEmbeds.data, dim));
-    ctx.progress?.(Math.min(files.length, from + IMAGE_CHUNK), files.length);
   }
   const vectors = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -42,14 +61,14 @@ export async function embedFiles(model: ClipVisionModel, files: readonly string[
     vectors.set(p, o);
     o += p.length;
   }
-  return { vectors, dim };
+  return { vectors, dim, rowOf };
 }
 
 function folderOf(services: Services, folder: string): string {
   return containedPath(services.get(FOLDERS).input, folder);
 }
 
-export async function indexFolder(ctx: Pick<NodeContext, 'services'> & Partial<Pick<NodeContext, 'signal' | 'progress'>>, model: ClipVisionModel, folder: string, name: string, recursive: boolean): Promise<{ index: ImageIndex; stats: UpdateStats }> {
+export async function indexFolder(ctx: Pick<NodeContext, 'services'> & Partial<Pick<NodeContext, 'signal' | 'progress' | 'log'>>, model: ClipVisionModel, folder: string, name: string, recursive: boolean): Promise<{ index: ImageIndex; stats: UpdateStats }> {
   const root = folderOf(ctx.services, folder);
   return updateIndex({
     name,
@@ -96,7 +115,7 @@ export const ImageIndexNode = defineNode({
     return {
       IMAGE_INDEX: index,
       count: index.entries.length,
-      ui: { text: [`${index.entries.length} images: ${stats.added} embedded, ${stats.reused} reused, ${stats.removed} removed`], index: [{ name: index.name, root: index.root, ...stats }] },
+      ui: { text: [`${index.entries.length} images: ${stats.added} embedded, ${stats.reused} reused, ${stats.removed} removed${stats.unreadable.length ? `, ${stats.unreadable.length} unreadable skipped (${stats.unreadable.slice(0, 5).join(', ')})` : ''}`], index: [{ name: index.name, root: index.root, ...stats }] },
     };
   },
 });

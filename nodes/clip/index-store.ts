@@ -124,6 +124,15 @@ export interface UpdateStats {
   readonly added: number;
   readonly reused: number;
   readonly removed: number;
+  /** Files that could not be decoded as images; left out of the index (and tried again next time). */
+  readonly unreadable: readonly string[];
+}
+
+/** Embeddings of files in order; `rowOf[i]` is file i's row, or -1 when it could not be read. */
+export interface EmbeddedFiles {
+  readonly vectors: Float32Array;
+  readonly dim: number;
+  readonly rowOf?: Int32Array;
 }
 
 export interface UpdateRequest {
@@ -133,7 +142,7 @@ export interface UpdateRequest {
   readonly model: string;
   readonly recursive: boolean;
   /** Embeds files (absolute paths), returning rows x dim L2-normalised vectors. */
-  readonly embed: (files: readonly string[]) => Promise<{ vectors: Float32Array; dim: number }>;
+  readonly embed: (files: readonly string[]) => Promise<EmbeddedFiles>;
   readonly signal?: AbortSignal;
 }
 
@@ -161,10 +170,18 @@ export async function updateIndex(req: UpdateRequest): Promise<{ index: ImageInd
   const toEmbed = [...new Set(entries.filter((e) => !byHash.has(e.hash)).map((e) => e.hash))];
   const firstFile = new Map<string, string>();
   for (const e of entries) if (!firstFile.has(e.hash)) firstFile.set(e.hash, e.file);
-  const fresh = toEmbed.length ? await req.embed(toEmbed.map((h) => path.join(req.root, firstFile.get(h) ?? ''))) : { vectors: new Float32Array(0), dim: usable?.dim ?? 0 };
+  const fresh: EmbeddedFiles = toEmbed.length ? await req.embed(toEmbed.map((h) => path.join(req.root, firstFile.get(h) ?? ''))) : { vectors: new Float32Array(0), dim: usable?.dim ?? 0 };
   const dim = usable?.dim ?? fresh.dim;
-  if (toEmbed.length && fresh.dim !== dim) throw new ImageIndexError(`embeddings have ${fresh.dim} dims, the index ${dim}`);
-  const freshRow = new Map(toEmbed.map((h, i) => [h, i]));
+  if (toEmbed.length && fresh.vectors.length && fresh.dim !== dim) throw new ImageIndexError(`embeddings have ${fresh.dim} dims, the index ${dim}`);
+  const freshRow = new Map<string, number>();
+  const failed = new Set<string>();
+  toEmbed.forEach((h, i) => {
+    const row = fresh.rowOf ? fresh.rowOf[i]! : i;
+    if (row < 0) failed.add(h);
+    else freshRow.set(h, row);
+  });
+  const unreadable = entries.filter((e) => failed.has(e.hash)).map((e) => e.file);
+  if (failed.size) entries.splice(0, entries.length, ...entries.filter((e) => !failed.has(e.hash)));
   const vectors = new Float32Array(entries.length * dim);
   entries.forEach((e, i) => {
     const oldRow = byHash.get(e.hash);
@@ -177,6 +194,7 @@ export async function updateIndex(req: UpdateRequest): Promise<{ index: ImageInd
     added: entries.filter((e) => freshRow.has(e.hash)).length,
     reused: entries.filter((e) => !freshRow.has(e.hash)).length,
     removed: (usable?.entries ?? []).filter((e) => !kept.has(e.file)).length,
+    unreadable,
   };
   const unchanged = usable && stats.added === 0 && stats.removed === 0 && usable.entries.length === entries.length && usable.entries.every((e, i) => e.file === entries[i]?.file && e.mtimeMs === entries[i]?.mtimeMs);
   if (!unchanged) await writeIndex(req.dir, index);

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, utimesSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../../nodes/host.js';
@@ -18,6 +18,23 @@ beforeAll(async () => {
 afterAll(() => host?.close());
 
 describe('ImageIndex + ImageSearch on toyworld', () => {
+  it('skips files that are not readable images instead of failing the folder, and retries them later', async () => {
+    const dir = path.join(host.folders.input, 'mixed');
+    mkdirSync(dir, { recursive: true });
+    const rand = rng(3);
+    await writePng(path.join(dir, 'a.png'), randomShape('red', 'circle', rand));
+    await writePng(path.join(dir, 'b.png'), randomShape('green', 'ring', rand));
+    writeFileSync(path.join(dir, 'broken.png'), 'not a picture');
+    const { index, stats } = await indexFolder({ services: host.services }, model, 'mixed', 'mixed', true);
+    expect(index.entries.map((e) => e.file)).toEqual(['a.png', 'b.png']);
+    expect(stats).toMatchObject({ added: 2, unreadable: ['broken.png'] });
+    const hits = searchIndex(index, await queryVector(model, 'a green ring', undefined), 1);
+    expect(hits[0]!.file).toBe('b.png');
+    await writePng(path.join(dir, 'broken.png'), randomShape('blue', 'cross', rand));
+    const again = await indexFolder({ services: host.services }, model, 'mixed', 'mixed', true);
+    expect(again.stats).toMatchObject({ added: 1, reused: 2, unreadable: [] });
+  });
+
   it('a search for "a blue square" over 200 generated images returns blue squares first (precision@5 = 1)', async () => {
     const dir = path.join(host.folders.input, 'shapes200');
     mkdirSync(dir, { recursive: true });
@@ -40,7 +57,7 @@ describe('ImageIndex + ImageSearch on toyworld', () => {
 
     // Persisted: a second pass re-embeds nothing and reads the same vectors back.
     const again = await indexFolder({ services: host.services }, model, 'shapes200', 'shapes200', true);
-    expect(again.stats).toEqual({ added: 0, reused: 200, removed: 0 });
+    expect(again.stats).toEqual({ added: 0, reused: 200, removed: 0, unreadable: [] });
     const stored = await readIndex(indexDir(host.folders.data, 'shapes200'));
     expect(stored?.vectors).toEqual(index.vectors);
   });
@@ -51,14 +68,14 @@ describe('ImageIndex + ImageSearch on toyworld', () => {
     const rand = rng(11);
     for (let i = 0; i < 6; i++) await writePng(path.join(dir, `s${i}.png`), randomShape('red', 'circle', rand));
     const first = await indexFolder({ services: host.services }, model, 'small', 'small', true);
-    expect(first.stats).toEqual({ added: 6, reused: 0, removed: 0 });
+    expect(first.stats).toEqual({ added: 6, reused: 0, removed: 0, unreadable: [] });
 
     await writePng(path.join(dir, 's0.png'), randomShape('green', 'ring', rand)); // changed content
     await writePng(path.join(dir, 'new.png'), randomShape('yellow', 'cross', rand)); // new file
     rmSync(path.join(dir, 's5.png')); // removed
     utimesSync(path.join(dir, 's1.png'), new Date(), new Date(Date.now() + 5000)); // touched, same bytes
     const second = await indexFolder({ services: host.services }, model, 'small', 'small', true);
-    expect(second.stats).toEqual({ added: 2, reused: 4, removed: 1 });
+    expect(second.stats).toEqual({ added: 2, reused: 4, removed: 1, unreadable: [] });
     expect(second.index.entries.map((e) => e.file)).toEqual(['new.png', 's0.png', 's1.png', 's2.png', 's3.png', 's4.png']);
     const hit = searchIndex(second.index, await queryVector(model, 'a green ring', undefined), 1);
     expect(hit[0]!.file).toBe('s0.png');
