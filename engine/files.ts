@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, writeFile, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EngineError } from './errors.js';
@@ -52,6 +52,29 @@ export async function writeAtomic(filePath: string, data: Uint8Array): Promise<v
   const tmp = `${filePath}.${randomBytes(6).toString('hex')}.partial`;
   try {
     await writeFile(tmp, data);
+    await rename(tmp, filePath);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Like `writeAtomic`, but the temp file is hidden (`.<name>.<marker><hex>.partial`, so a sweep can
+ * tell its own leftovers by `marker`) and fsync'd before the rename: after a crash the name points
+ * at complete bytes or at nothing.
+ */
+export async function writeFileDurable(filePath: string, data: Uint8Array, marker = ''): Promise<void> {
+  await mkdir(path.dirname(filePath), { recursive: true });
+  const tmp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.${marker}${randomBytes(6).toString('hex')}.partial`);
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, filePath);
   } catch (e) {
     await rm(tmp, { force: true });

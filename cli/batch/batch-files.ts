@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { CounterNaming, containedPath, type FileAccess, type ReserveRequest, type ReservedFile } from '../../engine/index.js';
+import { CounterNaming, containedPath, writeFileDurable, type FileAccess, type ReserveRequest, type ReservedFile } from '../../engine/index.js';
 
 /** A file a job wrote to output/: where, and its sha256 as written (the manifest's record). */
 export interface WrittenFile {
@@ -91,22 +91,8 @@ export function batchFiles(dirs: { input: string; output: string; temp: string }
   }
 
   async function writeAtomic(filePath: string, data: Uint8Array): Promise<void> {
-    await mkdir(path.dirname(filePath), { recursive: true });
-    const tmp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.lfbatch-${randomBytes(6).toString('hex')}.partial`);
-    try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(data);
-        // fsync before the rename: after a crash the name points at complete bytes or at nothing.
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, filePath);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    // The marker lets removeStalePartials tell a killed batch's temp files from anyone else's.
+    await writeFileDurable(filePath, data, 'lfbatch-');
     const job = scope.getStore();
     const r = job?.reserved.get(filePath);
     if (job && r) {

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { containedPath, type ApiWorkflow, type UiOutput } from '../../engine/index.js';
+import { containedPath, writeFileDurable, type ApiWorkflow, type UiOutput } from '../../engine/index.js';
 import type { InputFileRef, RemoteFile } from './protocol.js';
 
 /** An input a job names is missing on the worker, or differs from the submitter's copy. */
@@ -63,25 +63,6 @@ export async function collectInputs(wf: ApiWorkflow, inputDir: string, inlineMax
   return out;
 }
 
-/** Writes through an fsync'd temp file and a rename, so a reader sees the whole file or none. */
-export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.partial`);
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 async function shaOf(file: string): Promise<string | undefined> {
   try {
     return sha256(await readFile(file));
@@ -115,12 +96,12 @@ export async function installInputs(wf: ApiWorkflow, inputs: readonly InputFileR
     const data = Buffer.from(inp.data, 'base64');
     if (sha256(data) !== inp.sha256) throw new RemoteInputError(`input '${inp.name}': the inlined bytes do not match their sha256`);
     if (have === undefined) {
-      await writeFileAtomic(own, data);
+      await writeFileDurable(own, data);
       continue;
     }
     const alias = path.posix.join(REMOTE_INPUT_FOLDER, inp.sha256.slice(0, 16), inp.name.replace(/\\/g, '/'));
     const target = containedPath(inputDir, alias);
-    if ((await shaOf(target)) !== inp.sha256) await writeFileAtomic(target, data);
+    if ((await shaOf(target)) !== inp.sha256) await writeFileDurable(target, data);
     renamed.set(inp.name, alias);
   }
   if (!renamed.size) return wf;
@@ -187,7 +168,7 @@ export interface PlacedFile extends RemoteFile {
 export async function placeOutputs(
   files: readonly RemoteFile[],
   dirs: { output: string; temp: string },
-  write: (file: string, data: Uint8Array) => Promise<void> = writeFileAtomic,
+  write: (file: string, data: Uint8Array) => Promise<void> = writeFileDurable,
 ): Promise<PlacedFile[]> {
   const placed: PlacedFile[] = [];
   for (const f of files) {
