@@ -7,7 +7,6 @@ import type { ResolvedNode } from './validate/types.js';
 import type { EngineEvent, EventListener } from './events.js';
 import type { CachedOutputs, OutputCache } from './cache/output-cache.js';
 import { cacheKey, contentHash } from './cache/cache-key.js';
-import { topoSort } from './graph/topo-sort.js';
 import { InterruptedError, NodeExecutionError, isAbortError } from './errors.js';
 
 export interface ExecutionPlanInput {
@@ -62,7 +61,8 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
     listener?.(ev);
   };
   const pid = plan.promptId;
-  const { order } = topoSort(new Set(plan.nodes.keys()), (id) => linkDeps(plan.nodes.get(id)!));
+  // Validation hands the nodes over in dependency order.
+  const order = [...plan.nodes.keys()];
   const defs = new Map<string, NodeDefinition>();
   for (const id of order) defs.set(id, deps.registry.get(plan.nodes.get(id)!.classType)!);
 

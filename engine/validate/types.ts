@@ -54,6 +54,6 @@ export interface ValidationResult {
   node_errors: Record<string, NodeErrors>;
   /** Output nodes whose whole ancestry validated; these are the ones that will run. */
   outputs: string[];
-  /** Every node reachable from the good outputs, inputs resolved and coerced. */
+  /** Every node reachable from the good outputs, inputs resolved and coerced, in dependency order. */
   nodes: Map<string, ResolvedNode>;
 }

@@ -136,7 +136,7 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry, services:
     checked.set(id, node);
     if (errors.length) errorsOf.set(id, errors);
   }
-  const { cyclic } = topoSort(reachable, deps);
+  const { order, cyclic } = topoSort(reachable, deps);
   for (const id of cyclic) {
     const list = errorsOf.get(id) ?? [];
     list.push(issue('dependency_cycle', 'Dependency cycle detected', `node ${id} (${wf[id]!.class_type}) depends on itself through its inputs`));
@@ -160,8 +160,9 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry, services:
     return { ok: false, error: issue('prompt_outputs_failed_validation', 'Prompt outputs failed validation', ''), node_errors, outputs: [], nodes: empty };
   }
   const keep = ancestorsOf(good, deps, (id) => id in wf);
+  // Inserted in dependency order, so the executor can walk the map without sorting again.
   const nodes = new Map<string, ResolvedNode>();
-  for (const id of keep) nodes.set(id, checked.get(id)!);
+  for (const id of order) if (keep.has(id)) nodes.set(id, checked.get(id)!);
   // Like ComfyUI, outputs whose ancestry validated still run; node_errors lists the others.
   return { ok: true, node_errors, outputs: good, nodes };
 }
