@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJson, stringifyJson, type JsonValue } from '../engine/index.js';
 
@@ -60,6 +61,20 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Streams `file` as the body of a response whose headers are written; resolves when done. */
+export function pipeFile(file: string, res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const s = createReadStream(file);
+    // The status line is already sent: a read error can only cut the response short.
+    s.on('error', () => {
+      res.destroy();
+      resolve();
+    });
+    s.on('end', resolve);
+    s.pipe(res);
+  });
 }
 
 /** `["a", "b"]` from a JSON value, or 400. */

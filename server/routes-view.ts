@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
 import type { Folders } from '../nodes/services.js';
-import { HttpError } from './http-util.js';
+import { HttpError, pipeFile } from './http-util.js';
 import { checkRelative, folderKind, resolveExisting } from './paths.js';
 
 /** Types a browser may show inline; everything else (HTML, JS, SVG, ...) is an attachment. */
@@ -95,13 +94,5 @@ export async function handleView(q: URLSearchParams, folders: Folders, res: Serv
   }
   const st = await stat(file);
   res.writeHead(200, { ...fileHeaders(base, INLINE_TYPES[ext]), 'Content-Length': st.size });
-  await new Promise<void>((resolve) => {
-    const s = createReadStream(file);
-    s.on('error', () => {
-      res.destroy();
-      resolve();
-    });
-    s.on('end', resolve);
-    s.pipe(res);
-  });
+  await pipeFile(file, res);
 }

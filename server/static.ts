@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { createReadStream } from 'node:fs';
-import { HttpError, sendText } from './http-util.js';
+import { HttpError, pipeFile, sendText } from './http-util.js';
 import { resolveExisting } from './paths.js';
 
 const TYPES: Record<string, string> = {
@@ -54,13 +53,5 @@ export async function serveStatic(editorDir: string, pathname: string, res: Serv
   const file = await resolveExisting(editorDir, rel);
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   res.writeHead(200, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': rel === 'index.html' ? 'no-cache' : 'max-age=3600' });
-  await new Promise<void>((resolve) => {
-    const s = createReadStream(file);
-    s.on('error', () => {
-      res.destroy();
-      resolve();
-    });
-    s.on('end', resolve);
-    s.pipe(res);
-  });
+  await pipeFile(file, res);
 }
