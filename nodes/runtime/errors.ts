@@ -41,6 +41,11 @@ export class InferenceAbortedError extends Error {
   override readonly name = 'InferenceAbortedError';
 }
 
+/** A feed names a resident tensor its worker does not hold, or its rows do not fit together. */
+export class ResidentTensorError extends Error {
+  override readonly name = 'ResidentTensorError';
+}
+
 /** An output's element type has no latentflow tensor counterpart (e.g. string). */
 export class OutputTypeError extends Error {
   override readonly name = 'OutputTypeError';
@@ -82,6 +87,7 @@ const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
   OutputTypeError,
   WorkerCrashedError,
   SessionClosedError,
+  ResidentTensorError,
 };
 
 export function toWireError(e: unknown): WireError {

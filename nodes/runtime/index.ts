@@ -5,13 +5,15 @@
 export { DEFAULT_MEMORY_BUDGET_BYTES, ModelPool } from './model-pool.js';
 export type { ModelPoolOptions, ModelPoolStats, PooledSessionStats } from './model-pool.js';
 export { DEFAULT_WORKERS, SessionClient } from './session-client.js';
-export type { ModelSession, RunOptions, SessionClientOptions } from './session-client.js';
+export type { ModelSession, RunOptions, SessionClientOptions, StackingSession } from './session-client.js';
+export { ResidentTensor, RowStack, type StackPart } from './resident.js';
+export type { SessionFeed, SessionFeeds, TransferChoice } from './send-feeds.js';
 export { DEFAULT_INTRA_OP_THREADS } from './onnx-session-options.js';
 export type { SessionOptions } from './onnx-session-options.js';
 export type { AnyTensor, Dim, ElementType, FeedMap, IoMeta, TensorMap } from './io-meta.js';
 export { float32Output, narrowTensor, OutputMismatchError, TensorDataError } from './io-meta.js';
 export {
-  InferenceAbortedError, InferenceError, ModelLoadError, OutputNotFoundError, OutputTypeError, RuntimeConfigError,
+  InferenceAbortedError, InferenceError, ModelLoadError, OutputNotFoundError, OutputTypeError, ResidentTensorError, RuntimeConfigError,
   SessionClosedError, SessionFeedError, UnsafeExternalDataError, WorkerCrashedError,
 } from './errors.js';
 export { float16ToFloat32, float32ToFloat16, fromHalf, toHalf } from './float16.js';

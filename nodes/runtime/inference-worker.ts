@@ -5,8 +5,9 @@
 import { parentPort } from 'node:worker_threads';
 import { SessionClosedError, toWireError } from './errors.js';
 import { OnnxSession } from './onnx-session.js';
+import { ResidentStore } from './resident-store.js';
 import type { FromWorker, ToWorker } from './wire.js';
-import { packTensors, unpackTensors } from './wire.js';
+import { packTensors, unpackTensor, unpackTensors } from './wire.js';
 
 class WorkerFaultDrill extends Error {
   override readonly name = 'WorkerFaultDrill';
@@ -17,6 +18,7 @@ if (port === null) throw new TypeError('inference-worker must run in a worker th
 
 const sessions = new Map<number, OnnxSession>();
 let nextSessionId = 1;
+const residents = new ResidentStore();
 
 function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(m, transfer);
@@ -34,7 +36,9 @@ async function handle(m: Exclude<ToWorker, { type: 'crash' }>): Promise<void> {
     case 'run': {
       const s = sessions.get(m.sessionId);
       if (!s) throw new SessionClosedError(`session ${m.sessionId} was released from this worker`);
-      const out = await s.run(unpackTensors(m.feeds), m.outputs);
+      const feeds = unpackTensors(m.feeds);
+      for (const [name, rows] of Object.entries(m.rows ?? {})) feeds[name] = residents.assemble(rows);
+      const out = await s.run(feeds, m.outputs);
       const { wire, transfer } = packTensors(out, false);
       reply({ type: 'result', id: m.id, tensors: wire }, transfer);
       return;
@@ -44,6 +48,15 @@ async function handle(m: Exclude<ToWorker, { type: 'crash' }>): Promise<void> {
       sessions.delete(m.sessionId);
       await s?.release();
       reply({ type: 'released', id: m.id });
+      return;
+    }
+    case 'keep': {
+      reply({ type: 'kept', id: m.id, handle: residents.keep(unpackTensor(m.tensor)) });
+      return;
+    }
+    case 'drop': {
+      residents.drop(m.handles);
+      reply({ type: 'dropped', id: m.id });
       return;
     }
   }

@@ -12,8 +12,13 @@ import {
   InferenceAbortedError, InferenceError, RuntimeConfigError, SessionClosedError, WorkerCrashedError, fromWireError,
 } from './errors.js';
 import type { FeedMap, IoMeta, TensorMap } from './io-meta.js';
-import { narrowFeeds } from './io-meta.js';
+import { narrowTensor } from './io-meta.js';
 import type { SessionOptions } from './onnx-session-options.js';
+import type { ResidentHost } from './resident.js';
+import { ResidentTensor } from './resident.js';
+import type { SessionFeeds, TransferChoice } from './send-feeds.js';
+import { packFeeds } from './send-feeds.js';
+import type { DType, Tensor } from './tensor.js';
 import type { FromWorker, OutputGroups, ToWorker } from './wire.js';
 import { packTensors, unpackTensors } from './wire.js';
 
@@ -22,8 +27,11 @@ export interface RunOptions {
   outputs?: OutputGroups;
   /** Rejects the call when fired; a run already inside onnxruntime finishes in the worker, unseen. */
   signal?: AbortSignal;
-  /** Hand the feeds' buffers to the worker instead of copying them (the caller's arrays become unusable). */
-  transferInputs?: boolean;
+  /**
+   * Hand the feeds' buffers to the worker instead of copying them (the caller's arrays become unusable);
+   * a list names the feeds whose buffers may be handed over. Resident tensors are never handed over.
+   */
+  transferInputs?: TransferChoice;
 }
 
 /** A session proxy on the main thread. */
@@ -36,6 +44,16 @@ export interface ModelSession {
   /** Runs started and not yet answered by the worker. */
   readonly inFlight: number;
   run(feeds: FeedMap, opts?: RunOptions): Promise<TensorMap>;
+  /**
+   * Copies a tensor into the worker hosting this session: as a feed of a session in that worker (or as a
+   * part of a RowStack) only its handle travels. Release it when done.
+   */
+  keep<D extends DType>(tensor: Tensor<D>): Promise<ResidentTensor<D>>;
+}
+
+/** A session whose feeds may also be row stacks (RowStack: rows assembled inside the worker). */
+export interface StackingSession extends ModelSession {
+  run(feeds: SessionFeeds, opts?: RunOptions): Promise<TensorMap>;
 }
 
 export interface SessionClientOptions {
@@ -93,7 +111,7 @@ interface Pending {
 }
 
 /** One worker thread and the calls waiting on it. */
-class WorkerSlot {
+class WorkerSlot implements ResidentHost {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -158,6 +176,15 @@ class WorkerSlot {
     });
   }
 
+  async drop(handles: number[]): Promise<void> {
+    if (this.closed || !this.worker) return;
+    const m = await this.call({ type: 'drop', handles }).catch((e: unknown) => {
+      if (e instanceof WorkerCrashedError || e instanceof SessionClosedError) return undefined;
+      throw e;
+    });
+    if (m && m.type !== 'dropped') throw unexpected(m, 'drop');
+  }
+
   faultDrill(): void {
     this.worker?.postMessage({ type: 'crash' } satisfies ToWorker);
   }
@@ -174,7 +201,7 @@ function unexpected(m: FromWorker, want: string): InferenceError {
 }
 
 /** A session proxy; reloads itself in a live worker if its worker died or it was released. */
-export class RemoteSession implements ModelSession {
+export class RemoteSession implements StackingSession {
   inFlight = 0;
   lastUsed = 0;
   private slot: WorkerSlot | undefined;
@@ -213,12 +240,12 @@ export class RemoteSession implements ModelSession {
     return { slot: this.slot, sessionId: this.sessionId };
   }
 
-  run(feeds: FeedMap, opts: RunOptions = {}): Promise<TensorMap> {
+  run(feeds: SessionFeeds, opts: RunOptions = {}): Promise<TensorMap> {
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(new InferenceAbortedError(`run of ${this.path} aborted before it started`));
-    let packed: ReturnType<typeof packTensors>;
+    let packed: ReturnType<typeof packFeeds>;
     try {
-      packed = packTensors(narrowFeeds(feeds), !opts.transferInputs);
+      packed = packFeeds(feeds, opts.transferInputs);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -227,7 +254,8 @@ export class RemoteSession implements ModelSession {
     const work = (async () => {
       try {
         const { slot, sessionId } = await this.live();
-        const m = await slot.call({ type: 'run', sessionId, feeds: packed.wire, outputs: opts.outputs }, packed.transfer);
+        const { feeds: wire, rows, transfer } = packed.finish(slot);
+        const m = await slot.call({ type: 'run', sessionId, feeds: wire, rows, outputs: opts.outputs }, transfer);
         if (m.type !== 'result') throw unexpected(m, 'run');
         return unpackTensors(m.tensors);
       } finally {
@@ -243,6 +271,15 @@ export class RemoteSession implements ModelSession {
       signal.addEventListener('abort', onAbort, { once: true });
       work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
+  }
+
+  async keep<D extends DType>(tensor: Tensor<D>): Promise<ResidentTensor<D>> {
+    const { wire, transfer } = packTensors({ t: narrowTensor(tensor) }, true);
+    const { slot } = await this.live();
+    const generation = slot.generation;
+    const m = await slot.call({ type: 'keep', tensor: wire.t }, transfer);
+    if (m.type !== 'kept') throw unexpected(m, 'keep');
+    return new ResidentTensor(tensor, slot, generation, m.handle);
   }
 
   /** Marks the session as used now (least-recently-used order). */

@@ -15,10 +15,24 @@ export interface WireTensor {
 
 export type OutputGroups = readonly (readonly string[])[];
 
+/** Rows `[from, to)` of a tensor the worker holds (see resident-store.ts), or rows sent inline. */
+export type WirePart = { handle: number; from: number; to: number } | { tensor: WireTensor };
+
+/** A feed the worker assembles by concatenating parts along the batch axis. */
+export interface WireRows {
+  dtype: DType;
+  /** Shape of the assembled feed. */
+  shape: number[];
+  parts: WirePart[];
+}
+
 export type ToWorker =
   | { type: 'load'; id: number; path: string; options: SessionOptions }
-  | { type: 'run'; id: number; sessionId: number; feeds: Record<string, WireTensor>; outputs?: OutputGroups }
+  | { type: 'run'; id: number; sessionId: number; feeds: Record<string, WireTensor>; rows?: Record<string, WireRows>; outputs?: OutputGroups }
   | { type: 'release'; id: number; sessionId: number }
+  /** Stores a tensor in the worker for later runs to name by handle. */
+  | { type: 'keep'; id: number; tensor: WireTensor }
+  | { type: 'drop'; id: number; handles: number[] }
   /** Fault drill: the worker throws an uncaught error and dies (tests and crash-recovery checks). */
   | { type: 'crash' };
 
@@ -26,6 +40,8 @@ export type FromWorker =
   | { type: 'loaded'; id: number; sessionId: number; inputs: IoMeta[]; outputs: IoMeta[]; bytes: number }
   | { type: 'result'; id: number; tensors: Record<string, WireTensor> }
   | { type: 'released'; id: number }
+  | { type: 'kept'; id: number; handle: number }
+  | { type: 'dropped'; id: number }
   | { type: 'error'; id: number; error: WireError };
 
 /**
