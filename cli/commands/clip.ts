@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { ApiWorkflow, ExecutionResult, UiOutput } from '../../engine/index.js';
 import { createHost, type Host, type HostOptions } from '../../nodes/host.js';
 import { listClipVision } from '../../nodes/clip/loaders.js';
@@ -14,6 +14,7 @@ import { checkIndexName, readManifestRoot, INDEX_FOLDER } from '../../nodes/clip
 import { formatValidationErrors } from '../format-errors.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { humanReporter } from '../progress-reporter.js';
+import { positiveInt } from '../option-values.js';
 import { EXIT, hostFlagsOn } from './run.js';
 
 /** Where command output goes (stdout for results, stderr for messages); tests capture it. */
@@ -245,12 +246,6 @@ export async function searchCommand(indexArg: string, query: string, flags: Sear
   } finally {
     await host.close();
   }
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return n;
 }
 
 export function registerClip(program: Command): void {

@@ -4,6 +4,7 @@ import { EngineError, checkStructure, stringifyJson } from '../../engine/index.j
 import { apiToUi } from '../../engine/formats/index.js';
 import { loadWorkflowFile } from '../load-workflow.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
+import { collect } from '../option-values.js';
 import { hostFlagsOn } from './run.js';
 
 export interface ConvertFlags extends HostFlags {
@@ -19,10 +20,6 @@ export interface ConvertIo {
 }
 
 const stdio: ConvertIo = { write: (t) => process.stdout.write(t), error: (t) => process.stderr.write(t) };
-
-function collect(value: string, prev: string[]): string[] {
-  return [...prev, value];
-}
 
 function target(value: string): 'api' | 'ui' {
   if (value !== 'api' && value !== 'ui') throw new InvalidArgumentError("expected 'api' or 'ui'");

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { EngineError, ValidationFailedError, checkStructure, type ApiWorkflow, type JsonValue } from '../../engine/index.js';
 import { loadWorkflowFile } from '../load-workflow.js';
 import { ensureStarterFiles } from '../starter-files.js';
@@ -9,6 +9,7 @@ import { formatValidationErrors } from '../format-errors.js';
 import { humanReporter, jsonReporter } from '../progress-reporter.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
 import { batchCommand, type BatchFlags } from '../batch/command.js';
+import { collect, positiveInt } from '../option-values.js';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 
@@ -17,16 +18,6 @@ interface RunFlags extends HostFlags {
   mapCheckpoint: string[];
   mapInput: string[];
   json?: boolean;
-}
-
-function collect(value: string, prev: string[]): string[] {
-  return [...prev, value];
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return n;
 }
 
 /** `latentflow run <workflow>`: validate, execute in-process, print where outputs went. */

@@ -1,8 +1,7 @@
 import { resolveFolders } from '../../nodes/host.js';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError, type Command } from 'commander';
-import type { NodeDefinition } from '../../engine/index.js';
+import type { Command } from 'commander';
+import { CustomNodesError, loadCustomNodes } from '../custom-nodes.js';
+import { collect, positiveInt } from '../option-values.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
 
@@ -21,41 +20,10 @@ interface ServeFlags extends HostFlags {
 /** NOTE: chosen by bench/batching.bench.ts on the 2-core box (docs/scheduling.md). */
 export const DEFAULT_SERVE_CONCURRENCY = 1;
 
-/** A module given to --custom-nodes exported something that is not a list of node definitions. */
-export class CustomNodesError extends Error {
-  override name = 'CustomNodesError';
-}
-
-function isNodeDefinition(v: unknown): v is NodeDefinition {
-  return typeof v === 'object' && v !== null && 'type' in v && typeof v.type === 'string' && 'run' in v && typeof v.run === 'function' && 'outputs' in v;
-}
-
-/** Loads node definitions from ES modules (default export or `NODES`: an array of definitions). */
-async function loadCustomNodes(files: readonly string[]): Promise<NodeDefinition[]> {
-  const out: NodeDefinition[] = [];
-  for (const f of files) {
-    const mod: unknown = await import(pathToFileURL(path.resolve(f)).href);
-    const list = typeof mod === 'object' && mod !== null ? ('NODES' in mod ? mod.NODES : 'default' in mod ? mod.default : undefined) : undefined;
-    if (!Array.isArray(list) || !list.every(isNodeDefinition)) throw new CustomNodesError(`${f}: export NODES (or default) as an array of node definitions`);
-    out.push(...list);
-  }
-  return out;
-}
-
 function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CustomNodesError(`--port must be 0..65535, got '${v}'`);
   return n;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return n;
-}
-
-function collect(value: string, prev: string[]): string[] {
-  return [...prev, value];
 }
 
 /** `latentflow serve`: the ComfyUI-compatible HTTP + WebSocket server with a durable queue. */

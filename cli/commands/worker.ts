@@ -1,7 +1,6 @@
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError, type Command } from 'commander';
-import type { NodeDefinition } from '../../engine/index.js';
+import type { Command } from 'commander';
+import { loadCustomNodes } from '../custom-nodes.js';
+import { collect, positiveInt } from '../option-values.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
 import { redactUrl } from '../../server/distributed/connection.js';
@@ -15,41 +14,10 @@ interface WorkerFlags extends HostFlags {
   stalledInterval?: number;
 }
 
-/** A module given to --custom-nodes did not export a list of node definitions. */
-export class WorkerNodesError extends Error {
-  override name = 'WorkerNodesError';
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
-  return n;
-}
-
-function collect(value: string, prev: string[]): string[] {
-  return [...prev, value];
-}
-
-function isNodeDefinition(v: unknown): v is NodeDefinition {
-  return typeof v === 'object' && v !== null && 'type' in v && typeof v.type === 'string' && 'run' in v && typeof v.run === 'function' && 'outputs' in v;
-}
-
-/** Same contract as `serve --custom-nodes`: a module exporting `NODES` (or default) as node definitions. */
-async function loadNodes(files: readonly string[]): Promise<NodeDefinition[]> {
-  const out: NodeDefinition[] = [];
-  for (const f of files) {
-    const mod: unknown = await import(pathToFileURL(path.resolve(f)).href);
-    const list = typeof mod === 'object' && mod !== null ? ('NODES' in mod ? mod.NODES : 'default' in mod ? mod.default : undefined) : undefined;
-    if (!Array.isArray(list) || !list.every(isNodeDefinition)) throw new WorkerNodesError(`${f}: export NODES (or default) as an array of node definitions`);
-    out.push(...list);
-  }
-  return out;
-}
-
 /** `latentflow worker --redis URL`: runs queued jobs until SIGTERM/SIGINT (a second signal stops running jobs). */
 export async function workerCommand(flags: WorkerFlags): Promise<void> {
   const { startWorker } = await import('../distributed/worker.js');
-  const extraNodes = await loadNodes(flags.customNodes);
+  const extraNodes = await loadCustomNodes(flags.customNodes);
   const worker = await startWorker({
     url: flags.redis,
     queue: flags.queue,
