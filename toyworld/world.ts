@@ -3,6 +3,7 @@
  * drawn from signed distance functions (Quilez, "2D distance functions") with a one-pixel coverage
  * ramp for anti-aliasing.
  */
+import { mulberry32 } from './prng.js';
 
 export interface Colour {
   readonly name: string;
@@ -40,18 +41,6 @@ export class UnknownConceptError extends Error {
 
 export const PLACEMENTS_PER_SHAPE = 8;
 const PLACEMENT_SEED = 20240611;
-
-/** mulberry32 (Tommy Ettinger's public-domain 32-bit PRNG). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makePlacements(): Record<ShapeName, Placement[]> {
   const out: Record<ShapeName, Placement[]> = { circle: [], square: [], triangle: [], ring: [], cross: [] };

@@ -5,18 +5,7 @@ import { migrate } from '../../../engine/formats/migrate.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { isObject } from '../../../engine/formats/ui-graph.js';
 import { EXAMPLES, TEST_INFO, loadExample, objectInfoFromPrompt } from './helpers.js';
-
-/** mulberry32 (Tommy Ettinger, public domain): a tiny seeded PRNG so failures replay. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../toyworld/prng.js';
 
 type Rng = () => number;
 const pick = <T,>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;

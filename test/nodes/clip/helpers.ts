@@ -40,17 +40,8 @@ export async function writePng(file: string, im: RgbImage): Promise<void> {
   await sharp(u8, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toFile(file);
 }
 
-/** A deterministic PRNG (mulberry32) for test image layouts. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG for test image layouts. */
+export { mulberry32 as rng } from '../../../toyworld/prng.js';
 
 /** A shape at a random spot and size (20-50% of the frame), away from the edges. */
 export function randomShape(colour: string, shape: ShapeName, rand: () => number, width = 128, height = 128): RgbImage {
