@@ -90,12 +90,33 @@ interface Job {
   readonly weights: Float32Array;
 }
 
+/** Cond and uncond rows of one region size: one U-Net request per step. */
+interface Group {
+  readonly jobs: Job[];
+  readonly embeds: Tensor;
+  /** `embeds` kept in the U-Net's worker for the run (or `embeds` itself where it cannot be kept). */
+  readonly cond: Promise<Tensor>;
+  /** LCM `timestep_cond` rows: constant over the run. */
+  extra?: Tensor;
+}
+
+/** D(x, sigma) for the samplers, plus `release` for what the run kept in the U-Net's worker. */
+export type ReleasableDenoiser = Denoiser & {
+  /** Frees the conditioning kept in the U-Net's worker; call when the sampling run ends, however it ends. */
+  release(): Promise<void>;
+};
+
+const COUNT_FLOOR = Math.fround(1e-37);
+
 /** Builds D(x, sigma) for a model, its conditionings and CFG scale. */
-export function makeDenoiser(opts: DenoiserOptions): Denoiser {
+export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const { model, positive, cfg, inpaint } = opts;
+  const negative = opts.negative ?? [];
   const useUncond = opts.negative !== undefined && Math.abs(cfg - 1) > 1e-9;
   if (positive.length === 0) throw new ConditioningError('the positive conditioning is empty');
-  if (useUncond && opts.negative!.length === 0) throw new ConditioningError('the negative conditioning is empty');
+  if (useUncond && negative.length === 0) throw new ConditioningError('the negative conditioning is empty');
+  // The common case (one cond entry, at most one uncond entry, no areas) goes straight to CFG.
+  const plain = positive.length === 1 && (!useUncond || negative.length === 1) && positive[0].area === undefined && (!useUncond || negative[0].area === undefined);
   let timestepCond: Promise<{ name: string; dim: number } | undefined> | undefined;
   const lcmExtra = () =>
     (timestepCond ??= model.unet.inputShape('timestep_cond').then((shape) => {
@@ -104,12 +125,10 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
       return { name: 'timestep_cond', dim: typeof d === 'number' ? d : 256 };
     }));
 
-  interface Group {
-    readonly jobs: Job[];
-    readonly embeds: Tensor;
-  }
+  const kept: Promise<Tensor>[] = [];
+  let released = false;
   // Regions, area weights and stacked embeddings depend on the latent's shape, not on sigma: built once
-  // per shape and reused by every step.
+  // per shape (and the embeddings kept in the worker) for every step.
   const plans = new Map<string, Group[]>();
   function planFor(B: number, H: number, W: number): Group[] {
     const key = `${B}x${H}x${W}`;
@@ -123,30 +142,81 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
       }
     };
     add(positive, 0);
-    if (useUncond) add(opts.negative!, 1);
+    if (useUncond) add(negative, 1);
     const bySize = new Map<string, Job[]>();
     for (const j of jobs) {
       const k = `${j.region.h}x${j.region.w}`;
       bySize.set(k, [...(bySize.get(k) ?? []), j]);
     }
-    const groups = [...bySize.values()].map((g) => ({ jobs: g, embeds: stackEmbeds(g.map((j) => j.entry.embeds), B) }));
+    const groups = [...bySize.values()].map((g): Group => {
+      const embeds = stackEmbeds(g.map((j) => j.entry.embeds), B);
+      // Keeping is an optimisation: where it fails the rows travel with every call, as before.
+      const cond = released ? Promise.resolve(embeds) : model.unet.keep(embeds).catch(() => embeds);
+      kept.push(cond);
+      return { jobs: g, embeds, cond };
+    });
     plans.set(key, groups);
     return groups;
+  }
+
+  async function request(group: Group, sample: Float32Array, shape: readonly number[], timestep: number): Promise<Float32Array> {
+    const rows = shape[0];
+    const extraSpec = await lcmExtra();
+    if (extraSpec && group.extra?.shape[0] !== rows) group.extra = repeatRows(guidanceEmbedding(model.lcmGuidance - 1, extraSpec.dim), rows);
+    const out = await model.unet.submit({
+      sample: new Tensor('float32', sample, shape),
+      timesteps: new Float64Array(rows).fill(timestep),
+      encoderHiddenStates: await group.cond,
+      extra: extraSpec && group.extra ? { [extraSpec.name]: group.extra } : undefined,
+      signal: opts.signal,
+    });
+    return out.data;
+  }
+
+  /** ComfyUI's calc_cond_batch + cfg_function for one full-latent cond (and uncond) entry, in the same float32 steps. */
+  async function evaluatePlain(x: Tensor, sigma: number, group: Group): Promise<Float32Array> {
+    const n = x.size;
+    const [B, C, H, W] = x.shape;
+    const jobs = group.jobs.length;
+    const cIn = model.sampling.cIn(sigma);
+    const sample = new Float32Array(jobs * n);
+    for (let i = 0; i < n; i++) sample[i] = x.data[i] * cIn;
+    if (jobs === 2) sample.copyWithin(n, 0, n);
+    const out = await request(group, sample, [jobs * B, C, H, W], model.sampling.sigmaToTimestep(sigma, model.timestepMode));
+    const dc = model.sampling.denoisedFromOutput(sigma, out.subarray(0, n), x.data);
+    const sc = group.jobs[0].weights[0];
+    const nc = Math.fround(COUNT_FLOOR + sc);
+    const result = new Float32Array(n);
+    if (jobs === 1) {
+      for (let i = 0; i < n; i++) result[i] = Math.fround(dc[i] * sc) / nc;
+      return result;
+    }
+    // The request is answered, so its sample buffer is free to hold the uncond estimate.
+    const du = model.sampling.denoisedFromOutput(sigma, out.subarray(n, 2 * n), x.data, sample.subarray(0, n));
+    const su = group.jobs[1].weights[0];
+    const nu = Math.fround(COUNT_FLOOR + su);
+    for (let i = 0; i < n; i++) {
+      const c = Math.fround(dc[i] * sc) / nc;
+      const u = Math.fround(du[i] * su) / nu;
+      result[i] = u + (c - u) * cfg;
+    }
+    return result;
   }
 
   async function evaluate(x: Tensor, sigma: number): Promise<Float32Array> {
     const [B, C, H, W] = x.shape;
     const plane = H * W;
     const groups = planFor(B, H, W);
+    if (plain && groups.length === 1) return evaluatePlain(x, sigma, groups[0]);
     const timestep = model.sampling.sigmaToTimestep(sigma, model.timestepMode);
     const cIn = model.sampling.cIn(sigma);
-    const extraSpec = await lcmExtra();
 
     const sums = [new Float32Array(x.size), useUncond ? new Float32Array(x.size) : undefined];
     const counts = [new Float32Array(B * plane).fill(1e-37), useUncond ? new Float32Array(B * plane).fill(1e-37) : undefined];
 
     await Promise.all(
-      groups.map(async ({ jobs: group, embeds }) => {
+      groups.map(async (g) => {
+        const group = g.jobs;
         const { h, w } = group[0].region;
         const rows = group.length * B;
         const cell = C * h * w;
@@ -164,15 +234,8 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
         });
         const sample = new Float32Array(raw.length);
         for (let i = 0; i < raw.length; i++) sample[i] = raw[i] * cIn;
-        const request: UNetRequest = {
-          sample: new Tensor('float32', sample, [rows, C, h, w]),
-          timesteps: new Float64Array(rows).fill(timestep),
-          encoderHiddenStates: embeds,
-          extra: extraSpec ? { [extraSpec.name]: repeatRows(guidanceEmbedding(model.lcmGuidance - 1, extraSpec.dim), rows) } : undefined,
-          signal: opts.signal,
-        };
-        const out = await model.unet.submit(request);
-        const denoised = model.sampling.denoisedFromOutput(sigma, out.data, raw);
+        const out = await request(g, sample, [rows, C, h, w], timestep);
+        const denoised = model.sampling.denoisedFromOutput(sigma, out, raw);
         group.forEach((j, gi) => {
           const sum = sums[j.kind]!;
           const count = counts[j.kind]!;
@@ -210,7 +273,7 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
     return result;
   }
 
-  return async (x, sigma) => {
+  const denoise: Denoiser = async (x, sigma) => {
     if (!inpaint) return new Tensor('float32', await evaluate(x, sigma), x.shape);
     const { mask, latent, noise } = inpaint;
     const xi = new Float32Array(x.size);
@@ -219,6 +282,12 @@ export function makeDenoiser(opts: DenoiserOptions): Denoiser {
     for (let i = 0; i < d.length; i++) d[i] = d[i] * mask[i] + latent[i] * (1 - mask[i]);
     return new Tensor('float32', d, x.shape);
   };
+  const release = async (): Promise<void> => {
+    released = true;
+    const all = await Promise.all(kept.splice(0));
+    await Promise.all(all.map((t) => model.unet.release(t)));
+  };
+  return Object.assign(denoise, { release });
 }
 
 function repeatRows(row: Float32Array, rows: number): Tensor {

@@ -85,17 +85,24 @@ export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promis
   let lastDenoised: Tensor | undefined;
   // Preview JPEGs encode (in sharp's thread pool) while the next U-Net call runs; events stay in step order.
   let previews: Promise<void> = Promise.resolve();
-  const out = await r.sampler.fn(denoise, new Tensor('float32', x0, z.shape), sigmas, {
-    noise: (shape) => gen.randn(shape),
-    signal: ctx.signal,
-    eta: r.eta,
-    sNoise: r.sNoise,
-    onStep: (s) => {
-      lastDenoised = s.denoised;
-      const encoded = ctx.wantsPreviews === false ? undefined : model.previewer.preview(s.denoised);
-      previews = previews.then(async () => ctx.progress(s.i + 1, s.total, await encoded));
-    },
-  });
+  let out: Tensor;
+  try {
+    out = await r.sampler.fn(denoise, new Tensor('float32', x0, z.shape), sigmas, {
+      noise: (shape) => gen.randn(shape),
+      signal: ctx.signal,
+      eta: r.eta,
+      sNoise: r.sNoise,
+      onStep: (s) => {
+        lastDenoised = s.denoised;
+        const encoded = ctx.wantsPreviews === false ? undefined : model.previewer.preview(s.denoised);
+        previews = previews.then(async () => ctx.progress(s.i + 1, s.total, await encoded));
+      },
+    });
+  } finally {
+    // The conditioning kept in the U-Net's worker goes when the run ends, also on error or interrupt. Not
+    // awaited: the drop queues behind the calls other jobs have in that worker.
+    denoise.release().catch(() => undefined);
+  }
   await previews;
   ctx.signal.throwIfAborted();
   return { samples: scaled(out, 1 / scale), denoised: lastDenoised ? scaled(lastDenoised, 1 / scale) : scaled(out, 1 / scale) };

@@ -5,13 +5,18 @@
  * rows are scattered back. The order and the row cap come from the job's StepScheduler; a short bounded
  * wait lets the other running jobs' next steps arrive. Models that cannot take per-row timesteps get one
  * request per call (see batching/capability.ts).
+ * In an inference worker, conditioning kept there (`keep`) travels as a handle, and merged calls name
+ * the rows they need (RowStack) instead of copying them here.
  */
+import { ResidentTensor, RowStack } from '../runtime/resident.js';
+import type { SessionFeeds } from '../runtime/send-feeds.js';
+import type { StackingSession } from '../runtime/session-client.js';
 import { Tensor } from '../runtime/tensor.js';
 import { batchCapability, type BatchCapability } from './batching/capability.js';
 import { currentLane } from './batching/job-scope.js';
 import { concatRows, rowSize, type RowRange } from './batching/rows.js';
 import { DEFAULT_MAX_BATCH, scheduleOrder, type JobLane, type SchedulerOptions } from './batching/step-scheduler.js';
-import type { SessionHandle } from './sessions.js';
+import type { DiffusionSession, SessionHandle } from './sessions.js';
 import { hasInput } from './sessions.js';
 
 export interface UNetRequest {
@@ -136,6 +141,20 @@ export class UNetQueue {
     });
   }
 
+  /**
+   * Keeps a tensor (a sampling run's stacked conditioning) in the U-Net's worker, so each call sends its
+   * handle; where the session cannot keep tensors the tensor itself is returned. Pair with `release`.
+   */
+  async keep(t: Tensor): Promise<Tensor> {
+    const session = await this.session.get();
+    return stacking(session) ? session.keep(t) : t;
+  }
+
+  /** Frees what `keep` kept (a no-op for plain tensors). */
+  async release(t: Tensor): Promise<void> {
+    if (t instanceof ResidentTensor) await t.release();
+  }
+
   /** Whether the U-Net declares an input (so callers only build the extras it takes). */
   async declares(name: string): Promise<boolean> {
     return hasInput(await this.session.get(), name);
@@ -178,7 +197,7 @@ export class UNetQueue {
         if (cap.perRowTimesteps) await this.collect();
         const call = this.nextCall(cap);
         if (!call) continue;
-        await this.run(call);
+        await this.run(call, session);
       }
     } catch (e) {
       // Opening the session failed: every waiting request learns why.
@@ -239,7 +258,7 @@ export class UNetQueue {
     return { segments, pad: cap.fixedBatch !== undefined ? cap.fixedBatch - rows : 0 };
   }
 
-  private async run(call: Call): Promise<void> {
+  private async run(call: Call, session: DiffusionSession): Promise<void> {
     const { segments, pad } = call;
     const live = segments.filter((s) => !s.item.settled);
     if (live.length === 0) return;
@@ -248,14 +267,22 @@ export class UNetQueue {
     for (const s of live) for (let r = s.from; r < s.to; r++) timesteps.push(s.item.request.timesteps[r]);
     for (let i = 0; i < pad; i++) timesteps.push(timesteps[timesteps.length - 1]);
     const head = live[0].item.request;
-    const feeds: Record<string, Tensor<'float32'>> = {
-      sample: concatRows(ranges((r) => r.sample), pad),
+    const stacks = stacking(session);
+    // Conditioning rows are named (RowStack) in a worker session and only copied for other sessions.
+    const rowsOf = (pick: (r: UNetRequest) => Tensor): Tensor | RowStack => (stacks ? stackRows(ranges(pick), pad) : concatRows(ranges(pick), pad));
+    // The sample and timesteps are built here for this call alone, so their buffers are handed over.
+    const merged = concatRows(ranges((r) => r.sample), pad);
+    const sample = merged === head.sample ? new Tensor('float32', merged.data.slice(), merged.shape) : merged;
+    const feeds: Record<string, Tensor | RowStack> = {
+      sample,
       timestep: new Tensor('float32', Float32Array.from(timesteps), [timesteps.length]),
-      encoder_hidden_states: concatRows(ranges((r) => r.encoderHiddenStates), pad),
+      encoder_hidden_states: rowsOf((r) => r.encoderHiddenStates),
     };
     for (const name of Object.keys(head.extra ?? {})) {
-      feeds[name] = concatRows(ranges((r) => r.extra?.[name] ?? missingExtra(name)), pad);
+      feeds[name] = rowsOf((r) => r.extra?.[name] ?? missingExtra(name));
     }
+    const sampleSize = sample.size;
+    const sampleShape = sample.describe();
     const rows = timesteps.length - pad;
     this.counts.calls++;
     this.counts.rows += rows;
@@ -263,11 +290,10 @@ export class UNetQueue {
     const lanes = new Set<JobLane>();
     for (const s of live) if (s.item.lane) lanes.add(s.item.lane);
     try {
-      const session = await this.session.get();
-      const out = await session.run(feeds, { outputs: [['out_sample', 'latent']] });
+      const out = await callUNet(session, feeds);
       const t = out.out_sample;
-      if (t === undefined || t.dtype !== 'float32' || t.size !== feeds.sample.size) {
-        throw new UNetRequestError(`the U-Net returned ${t ? t.describe() : 'nothing'} for sample ${feeds.sample.describe()}`);
+      if (t === undefined || t.dtype !== 'float32' || t.size !== sampleSize) {
+        throw new UNetRequestError(`the U-Net returned ${t ? t.describe() : 'nothing'} for sample ${sampleShape}`);
       }
       this.scatter(live, t.data);
     } catch (e) {
@@ -298,6 +324,34 @@ export class UNetQueue {
       at += n;
     }
   }
+}
+
+type WorkerSession = DiffusionSession & Pick<StackingSession, 'run' | 'keep'>;
+
+/** Sessions in inference workers keep tensors and take row stacks (nodes/runtime/resident.ts). */
+function stacking(s: DiffusionSession): s is WorkerSession {
+  return 'keep' in s && typeof s.keep === 'function';
+}
+
+const OUTPUTS = [['out_sample', 'latent']] as const;
+
+function callUNet(session: DiffusionSession, feeds: Record<string, Tensor | RowStack>) {
+  if (stacking(session)) return session.run(feeds satisfies SessionFeeds, { outputs: OUTPUTS, transferInputs: ['sample', 'timestep'] });
+  const plain: Record<string, Tensor> = {};
+  for (const [name, f] of Object.entries(feeds)) {
+    if (f instanceof RowStack) throw new UNetRequestError(`feed '${name}' is a row stack, which only worker sessions take`);
+    plain[name] = f;
+  }
+  return session.run(plain, { outputs: OUTPUTS });
+}
+
+/** The rows of a call as a RowStack (a single whole tensor as itself); padding repeats the last row. */
+function stackRows(parts: readonly RowRange[], pad: number): Tensor | RowStack {
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only && pad === 0 && only.from === 0 && only.to === only.tensor.shape[0]) return only.tensor;
+  const last = parts[parts.length - 1];
+  const padding = Array.from({ length: pad }, () => ({ tensor: last.tensor, from: last.to - 1, to: last.to }));
+  return new RowStack([...parts, ...padding]);
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -4,6 +4,9 @@ import type { Dim, FeedMap, IoMeta, TensorMap } from '../../../../nodes/runtime/
 import { SessionHandle, type DiffusionSession } from '../../../../nodes/diffusion/sessions.js';
 import { UNetQueue, mergeKey, type UNetRequest } from '../../../../nodes/diffusion/unet-queue.js';
 import { StepScheduler, runInJob, type JobLane } from '../../../../nodes/diffusion/batching/index.js';
+import { ResidentTensor, RowStack } from '../../../../nodes/runtime/resident.js';
+import type { SessionFeeds } from '../../../../nodes/runtime/send-feeds.js';
+import type { RunOptions } from '../../../../nodes/runtime/session-client.js';
 
 interface Recorded {
   rows: number;
@@ -211,6 +214,58 @@ describe('UNetQueue scheduling', () => {
     const results = await Promise.allSettled([q.submit(request(1, 1, 1)), q.submit(request(1, 2, 2))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(fake.calls).toHaveLength(1);
+  });
+});
+
+/** Like a worker session: keeps tensors and takes row stacks; records what each call was given. */
+class StackingUNet extends FakeUNet {
+  readonly given: { feeds: SessionFeeds; opts?: RunOptions }[] = [];
+  readonly host = { generation: 0, drop: async () => undefined };
+  async keep(t: Tensor): Promise<ResidentTensor> {
+    return new ResidentTensor(t, this.host, 0, 1);
+  }
+  override async run(feeds: SessionFeeds, opts?: RunOptions): Promise<TensorMap> {
+    this.given.push({ feeds, opts });
+    const { sample, timestep } = feeds;
+    if (sample instanceof RowStack || timestep instanceof RowStack) throw new TypeError('sample and timestep are plain tensors');
+    return super.run({ sample, timestep });
+  }
+}
+
+describe('UNetQueue with a worker session', () => {
+  it('names the conditioning rows of a merged call (RowStack, padding included) and hands over a fresh sample and timesteps', async () => {
+    const fake = new StackingUNet([4], 4);
+    const q = queueOver(fake);
+    const reqs = [request(1, 900, 1), request(2, 500, 2)];
+    const outs = await Promise.all(reqs.map((r) => q.submit(r)));
+    outs.forEach((o, i) => expect(Array.from(o.data)).toEqual(expected(reqs[i])));
+    const [{ feeds, opts }] = fake.given;
+    expect(opts?.transferInputs).toEqual(['sample', 'timestep']);
+    const ehs = feeds.encoder_hidden_states;
+    if (!(ehs instanceof RowStack)) throw new TypeError('expected a row stack');
+    expect(ehs.shape).toEqual([4, 4, 3]);
+    expect(ehs.parts.map((p) => [p.tensor === reqs[0].encoderHiddenStates ? 0 : 1, p.from, p.to])).toEqual([[0, 0, 1], [1, 0, 2], [1, 1, 2]]);
+    for (const r of reqs) expect(feeds.sample).not.toHaveProperty('data', r.sample.data);
+  });
+
+  it('passes a kept tensor of a request served alone as is, and copies the sample it hands over', async () => {
+    const fake = new StackingUNet();
+    const q = queueOver(fake);
+    const r = request(2, 700, 1);
+    const kept = await q.keep(r.encoderHiddenStates);
+    if (!(kept instanceof ResidentTensor)) throw new TypeError('expected a resident tensor');
+    const out = await q.submit({ ...r, encoderHiddenStates: kept });
+    expect(Array.from(out.data)).toEqual(expected(r));
+    const [{ feeds }] = fake.given;
+    expect(feeds.encoder_hidden_states).toBe(kept);
+    expect(feeds.sample).not.toBe(r.sample);
+    expect(feeds.sample.shape).toEqual(r.sample.shape);
+    expect(feeds.sample instanceof Tensor && feeds.sample.data instanceof Float32Array && Array.from(feeds.sample.data)).toEqual(Array.from(r.sample.data));
+    await q.release(kept);
+    expect(kept.released).toBe(true);
+    // A session that cannot keep tensors gets the tensor back.
+    const plain = queueOver(new FakeUNet());
+    expect(await plain.keep(r.encoderHiddenStates)).toBe(r.encoderHiddenStates);
   });
 });
 

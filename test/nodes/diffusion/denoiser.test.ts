@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { Tensor, type DType } from '../../../nodes/runtime/tensor.js';
+import type { IoMeta, TensorMap } from '../../../nodes/runtime/io-meta.js';
+import { ResidentTensor, RowStack, type ResidentHost } from '../../../nodes/runtime/resident.js';
+import type { SessionFeeds } from '../../../nodes/runtime/send-feeds.js';
+import { ModelSampling, makeBetas, sigmasFromBetas } from '../../../nodes/sampling/model-sampling.js';
+import { LatentPreviewer, SD15_RGB_PROJECTION } from '../../../nodes/diffusion/preview.js';
+import { makeDenoiser } from '../../../nodes/diffusion/denoiser.js';
+import { sampleLatent } from '../../../nodes/diffusion/sample.js';
+import { SessionHandle, type DiffusionSession } from '../../../nodes/diffusion/sessions.js';
+import type { CondArea, Conditioning, DiffusionModel } from '../../../nodes/diffusion/types.js';
+import { UNetQueue } from '../../../nodes/diffusion/unet-queue.js';
+
+const SEQ = 3;
+const DIM = 4;
+
+/** A non-linear U-Net stand-in whose output depends on sample, timestep and conditioning of each row. */
+function unetOutput(feeds: Record<string, Tensor>): TensorMap {
+  const { sample, timestep, encoder_hidden_states: ehs } = feeds;
+  const rows = sample.shape[0];
+  const size = sample.size / rows;
+  const cond = SEQ * DIM;
+  const out = new Float32Array(sample.size);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < size; i++) out[r * size + i] = Math.sin(sample.data[r * size + i] * 3 + timestep.data[r] / 100) * 0.5 + ehs.data[r * cond + (i % cond)] * 0.1;
+  }
+  return { out_sample: new Tensor('float32', out, sample.shape) };
+}
+
+const INPUTS: readonly IoMeta[] = [
+  { name: 'sample', dtype: 'float32', shape: ['batch', 4, 'h', 'w'], shapeKnown: true },
+  { name: 'timestep', dtype: 'float32', shape: ['batch'], shapeKnown: true },
+  { name: 'encoder_hidden_states', dtype: 'float32', shape: ['batch', SEQ, DIM], shapeKnown: true },
+];
+const OUTPUTS: readonly IoMeta[] = [{ name: 'out_sample', dtype: 'float32', shape: ['batch', 4, 'h', 'w'], shapeKnown: true }];
+
+class PlainUNet implements DiffusionSession {
+  readonly inputs = INPUTS;
+  readonly outputs = OUTPUTS;
+  async run(feeds: Readonly<Record<string, Tensor>>): Promise<TensorMap> {
+    return unetOutput({ ...feeds });
+  }
+}
+
+/** Like a worker session: keeps tensors (recording keeps and drops) and records what each call was fed. */
+class KeepingUNet extends PlainUNet implements ResidentHost {
+  generation = 0;
+  readonly kept: ResidentTensor[] = [];
+  readonly dropped: number[] = [];
+  readonly fed: Tensor<DType>[] = [];
+  async keep(t: Tensor): Promise<ResidentTensor> {
+    const r = new ResidentTensor(t, this, 0, this.kept.length + 1);
+    this.kept.push(r);
+    return r;
+  }
+  async drop(handles: number[]): Promise<void> {
+    this.dropped.push(...handles);
+  }
+  override async run(feeds: SessionFeeds): Promise<TensorMap> {
+    const plain: Record<string, Tensor> = {};
+    for (const [k, f] of Object.entries(feeds)) {
+      if (f instanceof RowStack || f.dtype !== 'float32' || !(f.data instanceof Float32Array)) throw new TypeError(`unexpected feed ${k}`);
+      plain[k] = new Tensor('float32', f.data, f.shape);
+      if (k === 'encoder_hidden_states') this.fed.push(f);
+    }
+    return unetOutput(plain);
+  }
+}
+
+function modelOver(session: DiffusionSession, prediction: 'eps' | 'v_prediction' = 'eps'): DiffusionModel {
+  const sigmas = sigmasFromBetas(makeBetas());
+  return {
+    name: 'fake', unet: new UNetQueue(new SessionHandle({ session: async () => session }, 'fake.onnx')),
+    sampling: new ModelSampling(sigmas, { prediction }), trainingSigmas: sigmas, timestepMode: 'nearest',
+    latentScale: 1, latentChannels: 4, lcmGuidance: 8.5, previewer: LatentPreviewer.fixed(SD15_RGB_PROJECTION),
+  };
+}
+
+const embeds = (base: number) => Tensor.float32(Float32Array.from({ length: SEQ * DIM }, (_, i) => Math.cos(base + i)), [1, SEQ, DIM]);
+const latent = (B: number, H: number, W: number) => Tensor.float32(Float32Array.from({ length: B * 4 * H * W }, (_, i) => Math.sin(i * 0.37) * 2), [B, 4, H, W]);
+
+describe('makeDenoiser', () => {
+  it('gives bitwise the same result on its plain path as the general path over full-latent areas', async () => {
+    const model = modelOver(new PlainUNet());
+    for (const prediction of ['eps', 'v_prediction'] as const) {
+      const m = { ...model, sampling: modelOver(new PlainUNet(), prediction).sampling };
+      for (const [B, H, W] of [[1, 8, 8], [2, 6, 10]]) {
+        const full: CondArea = { h: H, w: W, y: 0, x: 0 };
+        for (const [cfg, sc, su, withNegative] of [[7, 1, 1, true], [5.5, 0.7, 1.3, true], [1, 1, 1, true], [3, 0.8, 1, false]] as const) {
+          const pos: Conditioning = [{ embeds: embeds(1), strength: sc }];
+          const neg: Conditioning = [{ embeds: embeds(2), strength: su }];
+          const plain = makeDenoiser({ model: m, positive: pos, negative: withNegative ? neg : undefined, cfg });
+          const general = makeDenoiser({
+            model: m, positive: [{ ...pos[0], area: full }], negative: withNegative ? [{ ...neg[0], area: full }] : undefined, cfg,
+          });
+          const x = latent(B, H, W);
+          for (const sigma of [14.6, 2.1, 0.03]) {
+            const a = await plain(x, sigma);
+            const b = await general(x, sigma);
+            expect(a.shape).toEqual(b.shape);
+            expect(Array.from(a.data)).toEqual(Array.from(b.data));
+          }
+        }
+      }
+    }
+  });
+
+  it('keeps its conditioning in the U-Net worker once per run, feeds it every step and releases it', async () => {
+    const unet = new KeepingUNet();
+    const d = makeDenoiser({ model: modelOver(unet), positive: [{ embeds: embeds(1), strength: 1 }], negative: [{ embeds: embeds(2), strength: 1 }], cfg: 7 });
+    const x = latent(1, 4, 4);
+    const first = await d(x, 5);
+    await d(x, 3);
+    await d(x, 1);
+    expect(unet.kept).toHaveLength(1);
+    expect(unet.kept[0].shape).toEqual([2, SEQ, DIM]);
+    expect(unet.fed).toHaveLength(3);
+    expect(unet.fed.every((t) => t === unet.kept[0])).toBe(true);
+    await d.release();
+    expect(unet.dropped).toEqual([1]);
+    // Released conditioning still works (it travels inline), with the same result.
+    expect(Array.from((await d(x, 5)).data)).toEqual(Array.from(first.data));
+    expect(unet.kept).toHaveLength(1);
+  });
+
+  it('sampleLatent releases the kept conditioning when the sampler fails', async () => {
+    const unet = new KeepingUNet();
+    const ac = new AbortController();
+    const failing = new Error('sampler broke');
+    const run = sampleLatent({ signal: ac.signal, progress: () => undefined, wantsPreviews: false }, {
+      model: modelOver(unet), positive: [{ embeds: embeds(1), strength: 1 }], negative: [{ embeds: embeds(2), strength: 1 }], cfg: 7,
+      latent: { samples: Tensor.zeros([1, 4, 4, 4]) }, sigmas: Float64Array.from([5, 1, 0]), seed: 1n,
+      sampler: { name: 'failing', fn: async (denoise, x) => { await denoise(x, 5); throw failing; } },
+    });
+    await expect(run).rejects.toBe(failing);
+    await expect.poll(() => unet.dropped).toEqual([1]);
+  });
+});
