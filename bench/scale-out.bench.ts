@@ -6,7 +6,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RedisProcess, SKIP_REASON, redisBinary } from '../test/cli/distributed/redis.js';
+import { RedisProcess, SKIP_REASON, redisBinary } from '../test/fixtures/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../test/cli/distributed/workers.js';
 import { runRemoteBatch, slowWorkflow } from '../test/cli/distributed/setup.js';
 

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyCommand, defaultIndexName, indexCommand, resolveIndex, searchCommand, type CliIo } from '../../cli/commands/clip.js';
-import { generateToyworld } from '../../toyworld/generate.js';
-import { MODELS, REPO, randomShape, rng, tempDir, writePng } from '../nodes/clip/helpers.js';
+import { tempDir } from '../fixtures/temp-dir.js';
+import { repoToyworld } from '../fixtures/toyworld.js';
+import { MODELS, REPO, randomShape, rng, writePng } from '../nodes/clip/helpers.js';
 
 function capture(): CliIo & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -16,7 +17,7 @@ function capture(): CliIo & { lines: string[]; errors: string[] } {
 let base: string;
 let imgs: string;
 beforeAll(async () => {
-  await generateToyworld(MODELS, { ifMissing: true });
+  await repoToyworld();
   base = tempDir('lf-clip-cli-');
   imgs = path.join(base, 'my pictures');
   mkdirSync(imgs, { recursive: true });

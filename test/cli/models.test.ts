@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelsListCommand, modelsPullCommand, modelsVerifyCommand, type ModelsIo } from '../../cli/commands/models.js';
 import { startFakeHub, type FakeHub } from '../nodes/models/fake-hub.js';
-import { tempDir, toyworldPack } from '../nodes/models/helpers.js';
+import { tempDir } from '../fixtures/temp-dir.js';
+import { tempToyworld } from '../fixtures/toyworld.js';
 
 function capture(env: NodeJS.ProcessEnv): ModelsIo & { stdout: string; stderr: string } {
   const io = {
@@ -22,7 +23,7 @@ function capture(env: NodeJS.ProcessEnv): ModelsIo & { stdout: string; stderr: s
 let hub: FakeHub;
 let base = '';
 beforeAll(async () => {
-  const pack = await toyworldPack();
+  const pack = await tempToyworld();
   hub = await startFakeHub({
     repos: { 'toy/sd': path.join(pack, 'checkpoints', 'toyworld-shapes-int64t'), 'toy/clip': path.join(pack, 'clip_vision', 'toyworld-clip') },
     token: 'hf_abc',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { generateToyworld, STAMP_FILE, TOYWORLD_VERSION } from '../../toyworld/generate.js';
 import { checkModel } from '../../toyworld/onnx/check.js';
 import { FLAVOURS } from '../../toyworld/pack.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../fixtures/temp-dir.js';
 
 describe('generateToyworld', () => {
   const dir = tempDir('toyworld-gen-');

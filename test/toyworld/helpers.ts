@@ -1,10 +1,8 @@
-/** Shared helpers of the toyworld tests: a generated pack, ORT sessions, prompts, images, float16. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** Shared helpers of the toyworld tests: ORT sessions over a generated pack, prompts, images, float16. */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll } from 'vitest';
-import { generateToyworld } from '../../toyworld/generate.js';
+import { tempToyworld } from '../fixtures/toyworld.js';
 import { bpe, buildVocab, type ToyVocab } from '../../toyworld/vocab.js';
 import type { RgbImage } from '../../toyworld/world.js';
 
@@ -13,34 +11,8 @@ export class TestSetupError extends Error {
   override readonly name = 'TestSetupError';
 }
 
-const created: string[] = [];
-// NOTE: registered at import time, so it runs after the importing test file's tests; vitest ends
-// worker processes without a normal exit, so process 'exit' handlers would not clean up.
-afterAll(() => {
-  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A temp directory removed after the importing test file has run. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  created.push(dir);
-  return dir;
-}
-
-let packDir: Promise<string> | undefined;
-
-/** Generates the pack once per test file into a temp dir. */
-export function pack(): Promise<string> {
-  packDir ??= (async () => {
-    const dir = tempDir('toyworld-');
-    await generateToyworld(dir);
-    return dir;
-  })();
-  return packDir;
-}
-
 export async function session(rel: string): Promise<ort.InferenceSession> {
-  const dir = await pack();
+  const dir = await tempToyworld();
   return ort.InferenceSession.create(readFileSync(join(dir, rel)), { intraOpNumThreads: 1 });
 }
 

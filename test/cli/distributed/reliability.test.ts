@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { redisOptions } from '../../../server/distributed/connection.js';
 import { bullJobId } from '../../../server/distributed/protocol.js';
-import { RedisProcess, SKIP_REASON, redisBinary } from './redis.js';
+import { RedisProcess, SKIP_REASON, redisBinary } from '../../fixtures/redis.js';
 import { startWorkerProcess, type WorkerProcess } from './workers.js';
 import { runRemoteBatch, slowWorkflow, tempDir } from './setup.js';
 

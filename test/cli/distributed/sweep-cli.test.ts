@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RedisProcess, SKIP_REASON, redisBinary } from './redis.js';
+import { RedisProcess, SKIP_REASON, redisBinary } from '../../fixtures/redis.js';
 import { startWorkerProcess, type WorkerProcess } from './workers.js';
 import { tempDir } from './setup.js';
 import { spawn } from 'node:child_process';

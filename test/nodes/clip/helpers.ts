@@ -1,29 +1,21 @@
 /** Shared setup of the CLIP node tests: the toyworld pack, a host over a temp base dir, rendered images. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createHost, type Host } from '../../../nodes/host.js';
-import { generateToyworld } from '../../../toyworld/generate.js';
+import { tempDir } from '../../fixtures/temp-dir.js';
+import { repoToyworld } from '../../fixtures/toyworld.js';
 import { renderShape, type RgbImage, type ShapeName } from '../../../toyworld/world.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
 
-export const REPO = path.resolve(import.meta.dirname, '../../..');
-export const MODELS = path.join(REPO, 'models');
-
-/** A temp directory removed when the test process exits. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { REPO, REPO_MODELS as MODELS } from '../../fixtures/toyworld.js';
 
 /** A host whose models/ is the repo's generated toyworld pack and whose other folders are fresh. */
 export async function toyHost(): Promise<Host> {
-  await generateToyworld(MODELS, { ifMissing: true });
+  const models = await repoToyworld();
   const base = tempDir('lf-clip-');
   mkdirSync(path.join(base, 'input'), { recursive: true });
-  return createHost({ baseDir: base, modelsDir: MODELS });
+  return createHost({ baseDir: base, modelsDir: models });
 }
 
 /** IMAGE [B,H,W,3] from rendered images of one size. */

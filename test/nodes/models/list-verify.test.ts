@@ -7,7 +7,8 @@ import { pullModel } from '../../../nodes/models/pull.js';
 import { formatVerifyReport, verifyModel } from '../../../nodes/models/verify.js';
 import { ModelPool } from '../../../nodes/runtime/model-pool.js';
 import { startFakeHub, type FakeHub } from './fake-hub.js';
-import { tempDir, toyworldPack } from './helpers.js';
+import { tempDir } from '../../fixtures/temp-dir.js';
+import { tempToyworld } from '../../fixtures/toyworld.js';
 
 const FLAVOURS: Record<string, string> = {
   'toyworld-shapes': 'diffusers-onnx fp32 (int32 ids, float timestep [B])',
@@ -24,7 +25,7 @@ let models = '';
 let pool: ModelPool;
 
 beforeAll(async () => {
-  pack = await toyworldPack();
+  pack = await tempToyworld();
   const repos: Record<string, string> = { 'toy/toyworld-clip': path.join(pack, 'clip_vision', 'toyworld-clip') };
   for (const name of Object.keys(FLAVOURS)) repos[`toy/${name}`] = path.join(pack, 'checkpoints', name);
   // A classifier as Hugging Face ships one: onnx/model.onnx and id2label in config.json, no labels.txt.

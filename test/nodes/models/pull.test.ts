@@ -6,12 +6,13 @@ import { ChecksumMismatchError, HubAuthError, HubNotFoundError, ModelExistsError
 import { SOURCE_FILE } from '../../../nodes/models/kinds.js';
 import { pullModel, pullTmpDir, type PullOptions } from '../../../nodes/models/pull.js';
 import { startFakeHub, type FakeHub, type FakeHubOptions } from './fake-hub.js';
-import { tempDir, toyworldPack } from './helpers.js';
+import { tempDir } from '../../fixtures/temp-dir.js';
+import { tempToyworld } from '../../fixtures/toyworld.js';
 
 let packDir = '';
 let hub: FakeHub | undefined;
 beforeAll(async () => {
-  packDir = await toyworldPack();
+  packDir = await tempToyworld();
 });
 afterEach(async () => {
   await hub?.close();

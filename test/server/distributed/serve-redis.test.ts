@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisProcess, SKIP_REASON, redisBinary } from '../../cli/distributed/redis.js';
+import { RedisProcess, SKIP_REASON, redisBinary } from '../../fixtures/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../../cli/distributed/workers.js';
 import { tempDir } from '../../cli/distributed/setup.js';
 import { startServerProcess, slowWorkflow, postJson, getJson, WsRecorder, type ServerProcess } from '../helpers.js';

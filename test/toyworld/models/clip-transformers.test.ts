@@ -2,7 +2,8 @@ import { AutoTokenizer, env, pipeline, RawImage } from '@huggingface/transformer
 import { describe, expect, it } from 'vitest';
 import { renderShape, SHAPES, type RgbImage } from '../../../toyworld/world.js';
 import { LABELS, zeroShot } from '../clip-helpers.js';
-import { pack, promptIds } from '../helpers.js';
+import { tempToyworld } from '../../fixtures/toyworld.js';
+import { promptIds } from '../helpers.js';
 
 function toRaw(img: RgbImage): RawImage {
   const u8 = new Uint8ClampedArray(img.data.length);
@@ -17,7 +18,7 @@ function quantised(img: RgbImage): RgbImage {
 
 describe('toyworld CLIP in Transformers.js (offline)', () => {
   it('loads the folder, tokenizes like the vocab files, and ranks labels as onnx/model.onnx does', async () => {
-    const dir = await pack();
+    const dir = await tempToyworld();
     env.allowRemoteModels = false;
     env.localModelPath = `${dir}/`;
     const tok = await AutoTokenizer.from_pretrained('clip_vision/toyworld-clip');
