@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowParseError, stringifyJson, type ObjectInfoEntry } from '../../engine/index.js';
 import { UnknownNodeTypesError, ValueMapError } from '../../engine/formats/index.js';
 import { loadWorkflowFile } from '../../cli/load-workflow.js';
-import { createHost } from '../../nodes/host.js';
+import { realObjectInfo } from '../fixtures/object-info.js';
 import { EXAMPLES_DIR, loadExample } from '../engine/formats/helpers.js';
 
 const IMG2IMG = path.join(EXAMPLES_DIR, 'img2img_img2img_workflow.png');
@@ -15,9 +15,7 @@ describe('loadWorkflowFile', () => {
   let info: Record<string, ObjectInfoEntry>;
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'lf-load-'));
-    const host = await createHost({ baseDir: tmp });
-    info = host.engine.objectInfo();
-    await host.close();
+    info = await realObjectInfo();
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJson, readPngText, type ObjectInfoEntry } from '../../../engine/index.js';
 import { convertCommand, type ConvertFlags } from '../../../cli/commands/convert.js';
 import { runCommand } from '../../../cli/commands/run.js';
-import { createHost } from '../../../nodes/host.js';
+import { realObjectInfo } from '../../fixtures/object-info.js';
 import { EXAMPLES, EXAMPLES_DIR, loadExample } from '../../engine/formats/helpers.js';
 
 const MODELS = path.resolve(import.meta.dirname, '../../../models');
@@ -23,9 +23,7 @@ describe('latentflow convert', () => {
   const flags = (over: Partial<ConvertFlags>): ConvertFlags => ({ to: 'api', mapCheckpoint: [], mapInput: [], baseDir: tmp, ...over });
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'lf-convert-'));
-    const host = await createHost({ baseDir: tmp });
-    info = host.engine.objectInfo();
-    await host.close();
+    info = await realObjectInfo();
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -1,13 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checkStructure, parseJson, type ApiWorkflow, type ObjectInfoEntry } from '../../../engine/index.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { uiToApi } from '../../../engine/formats/ui-to-api.js';
 import { UnknownNodeTypesError } from '../../../engine/formats/format-errors.js';
 import { LATENTFLOW_UI_VERSION } from '../../../engine/formats/ui-version.js';
-import { createHost } from '../../../nodes/host.js';
+import { realObjectInfo } from '../../fixtures/object-info.js';
 import { TEST_INFO } from './helpers.js';
 
 const WORKFLOWS_DIR = path.resolve(import.meta.dirname, '../../../workflows');
@@ -99,14 +98,9 @@ describe('apiToUi', () => {
 
 describe('API -> UI -> API on the workflows shipped in workflows/', () => {
   let info: Record<string, ObjectInfoEntry>;
-  let tmp: string;
   beforeAll(async () => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'lf-formats-'));
-    const host = await createHost({ baseDir: tmp });
-    info = host.engine.objectInfo();
-    await host.close();
+    info = await realObjectInfo();
   });
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   const files = readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.json'));
   it('has workflows to check', () => expect(files.length).toBeGreaterThan(0));

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiWorkflow, JsonValue, ObjectInfoEntry } from '../../../engine/index.js';
 import { uiToApi } from '../../../engine/formats/ui-to-api.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { widgetPositions } from '../../../engine/formats/widget-layout.js';
-import { createHost } from '../../../nodes/host.js';
+import { realObjectInfo } from '../../fixtures/object-info.js';
 import { EXAMPLES, UPLOAD_WIDGET, loadExample, objectInfoFromPrompt } from './helpers.js';
 
 /**
@@ -49,14 +46,9 @@ describe('ComfyUI example PNGs, with object_info derived from their own prompt c
 
 describe("ComfyUI example PNGs, with the real registry's object_info", () => {
   let info: Record<string, ObjectInfoEntry>;
-  let tmp: string;
   beforeAll(async () => {
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'lf-formats-'));
-    const host = await createHost({ baseDir: tmp });
-    info = host.engine.objectInfo();
-    await host.close();
+    info = await realObjectInfo();
   });
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   for (const file of EXAMPLES) {
     it(`${file}: workflow chunk converts to the prompt chunk, and API -> UI -> API is the identity`, (ctx) => {
