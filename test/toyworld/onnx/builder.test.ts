@@ -4,15 +4,7 @@ import { A, GraphBuilder, OnnxBuildError } from '../../../toyworld/onnx/builder.
 import { checkModel } from '../../../toyworld/onnx/check.js';
 import { ModelProto } from '../../../toyworld/onnx/schema.js';
 import { floatData } from '../helpers.js';
-
-function smallGraph(): GraphBuilder {
-  const g = new GraphBuilder('small');
-  g.input('x', 'float32', ['batch', 3]);
-  const w = g.f32('w', [1, 2, 3, 4, 5, 6], [3, 2]);
-  const y = g.op('MatMul', ['x', w]);
-  g.output('y', g.op('Relu', [y]), 'float32', ['batch', 2]);
-  return g;
-}
+import { smallGraph } from './helpers.js';
 
 describe('ONNX builder', () => {
   it('writes a valid model that onnxruntime runs, with symbolic dims, the same bytes every time', async () => {

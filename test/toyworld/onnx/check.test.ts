@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder } from '../../../toyworld/onnx/builder.js';
 import { checkModel, OnnxCheckError } from '../../../toyworld/onnx/check.js';
 import { ModelProto } from '../../../toyworld/onnx/schema.js';
-
-function smallGraph(): GraphBuilder {
-  const g = new GraphBuilder('small');
-  g.input('x', 'float32', ['batch', 3]);
-  const w = g.f32('w', [1, 2, 3, 4, 5, 6], [3, 2]);
-  const y = g.op('MatMul', ['x', w]);
-  g.output('y', g.op('Relu', [y]), 'float32', ['batch', 2]);
-  return g;
-}
+import { smallGraph } from './helpers.js';
 
 /** Re-encodes a model after editing its decoded object, to build invalid files the builder refuses. */
 function mutate(bytes: Uint8Array, edit: (m: Record<string, unknown>) => void): Uint8Array {
