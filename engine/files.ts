@@ -82,6 +82,29 @@ export async function writeFileDurable(filePath: string, data: Uint8Array, marke
   }
 }
 
+/**
+ * Deletes the files under `root`, down to `maxDepth` folders deep, whose names match `pattern`: the
+ * temp files a killed process left behind. A folder that cannot be read is skipped. Returns their paths.
+ */
+export async function removeMatchingFiles(root: string, pattern: RegExp, maxDepth: number): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const e of entries) {
+    const full = path.join(root, e.name);
+    if (e.isDirectory() && maxDepth > 0) removed.push(...(await removeMatchingFiles(full, pattern, maxDepth - 1)));
+    else if (e.isFile() && pattern.test(e.name)) {
+      await rm(full, { force: true });
+      removed.push(full);
+    }
+  }
+  return removed;
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { splitPrefix, writeAtomic, type FileAccess, type ReserveRequest, type ReservedFile } from '../engine/index.js';
+import { removeMatchingFiles, splitPrefix, writeAtomic, type FileAccess, type ReserveRequest, type ReservedFile } from '../engine/index.js';
 
 /** No job is running while a node asked to reserve output files. */
 export class NoCurrentPromptError extends Error {
@@ -75,20 +75,5 @@ const PARTIAL = /\.[0-9a-f]{12}\.partial$/;
 
 /** Removes temp files that a killed process left behind (`writeAtomic`'s `*.partial`). */
 export async function removePartialFiles(root: string, depth = 4): Promise<number> {
-  let removed = 0;
-  let entries;
-  try {
-    entries = await readdir(root, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const full = path.join(root, e.name);
-    if (e.isDirectory() && depth > 0) removed += await removePartialFiles(full, depth - 1);
-    else if (e.isFile() && PARTIAL.test(e.name)) {
-      await rm(full, { force: true });
-      removed++;
-    }
-  }
-  return removed;
+  return (await removeMatchingFiles(root, PARTIAL, depth)).length;
 }

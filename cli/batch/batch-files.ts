@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { CounterNaming, containedPath, writeFileDurable, type FileAccess, type ReserveRequest, type ReservedFile } from '../../engine/index.js';
+import { CounterNaming, containedPath, removeMatchingFiles, writeFileDurable, type FileAccess, type ReserveRequest, type ReservedFile } from '../../engine/index.js';
 
 /** A file a job wrote to output/: where, and its sha256 as written (the manifest's record). */
 export interface WrittenFile {
@@ -45,20 +45,6 @@ function stableSplit(root: string, prefix: string): { dir: string; subfolder: st
 
 function safeId(nodeId: string): string {
   return nodeId.replace(/[^A-Za-z0-9_-]/g, '-');
-}
-
-async function walk(dir: string, visit: (file: string) => void, depth = 0): Promise<void> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const full = path.join(dir, e.name);
-    if (e.isDirectory() && depth < 8) await walk(full, visit, depth + 1);
-    else if (e.isFile()) visit(full);
-  }
 }
 
 /**
@@ -113,8 +99,7 @@ export function batchFiles(dirs: { input: string; output: string; temp: string }
     },
     async removeStalePartials() {
       const stale: string[] = [];
-      for (const root of new Set([dirs.output, dirs.temp])) await walk(root, (f) => PARTIAL.test(path.basename(f)) && stale.push(f));
-      for (const f of stale) await rm(f, { force: true });
+      for (const root of new Set([dirs.output, dirs.temp])) stale.push(...(await removeMatchingFiles(root, PARTIAL, 8)));
       return stale;
     },
   };

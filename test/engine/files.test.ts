@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileDurable } from '../../engine/files.js';
+import { removeMatchingFiles, writeFileDurable } from '../../engine/files.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'lf-durable-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,5 +33,19 @@ describe('writeFileDurable', () => {
     const tmp = err instanceof Error && 'path' in err ? String(err.path) : '';
     expect(path.dirname(tmp)).toBe(root);
     expect(path.basename(tmp)).toMatch(new RegExp(`^\\.${name.replace('.', '\\.')}\\.mark-[0-9a-f]{12}\\.partial$`));
+  });
+});
+
+describe('removeMatchingFiles', () => {
+  it('deletes matching files down to maxDepth folders deep and returns them; others stay', async () => {
+    const base = path.join(root, 'sweep');
+    const deep = path.join(base, 'a', 'b');
+    mkdirSync(deep, { recursive: true });
+    for (const f of [path.join(base, 'x.partial'), path.join(base, 'keep.png'), path.join(base, 'a', 'y.partial'), path.join(deep, 'z.partial')]) writeFileSync(f, '');
+    const removed = await removeMatchingFiles(base, /\.partial$/, 1);
+    expect(removed.map((f) => path.relative(base, f)).sort()).toEqual(['a/y.partial', 'x.partial']);
+    expect(readdirSync(base).sort()).toEqual(['a', 'keep.png']);
+    expect(readdirSync(deep)).toEqual(['z.partial']);
+    expect(await removeMatchingFiles(path.join(root, 'no-such-folder'), /./, 3)).toEqual([]);
   });
 });
