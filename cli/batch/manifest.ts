@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { appendFile, open, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { parseJson, stringifyJson, type JsonValue } from '../../engine/index.js';
+import { parseJson, stringifyJson, writeFileDurable, type JsonValue } from '../../engine/index.js';
 
 export type JobStatus = 'done' | 'failed' | 'interrupted' | 'pending';
 
@@ -176,20 +176,8 @@ export class Manifest {
       if (r) lines.push(stringifyJson(r));
     }
     for (const [id, r] of this.records) if (!inBatch.has(id)) lines.push(stringifyJson(r));
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(lines.length ? `${lines.join('\n')}\n` : '');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.file);
-      this.tornTail = false;
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    // The batch's temp marker: a compaction cut short by a kill is swept up by the next run.
+    await writeFileDurable(this.file, Buffer.from(lines.length ? `${lines.join('\n')}\n` : ''), 'lfbatch-');
+    this.tornTail = false;
   }
 }
