@@ -1,6 +1,6 @@
 import { resolveFolders } from '../../nodes/host.js';
-import type { Command } from 'commander';
-import { CustomNodesError, loadCustomNodes } from '../custom-nodes.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadCustomNodes } from '../custom-nodes.js';
 import { collect, positiveInt } from '../option-values.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
@@ -17,12 +17,15 @@ interface ServeFlags extends HostFlags {
   redis?: string;
 }
 
-/** NOTE: chosen by bench/batching.bench.ts on the 2-core box (docs/scheduling.md). */
+/**
+ * NOTE: one job at a time, as ComfyUI runs them and its clients expect; bench/batching.bench.ts measures what
+ * `--concurrency 4` gains on this kind of machine (docs/scheduling.md).
+ */
 export const DEFAULT_SERVE_CONCURRENCY = 1;
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CustomNodesError(`--port must be 0..65535, got '${v}'`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`--port must be 0..65535, got '${v}'`);
   return n;
 }
 
