@@ -37,7 +37,7 @@ async function handle(m: Exclude<ToWorker, { type: 'crash' }>): Promise<void> {
       const s = sessions.get(m.sessionId);
       if (!s) throw new SessionClosedError(`session ${m.sessionId} was released from this worker`);
       const feeds = unpackTensors(m.feeds);
-      for (const [name, rows] of Object.entries(m.rows ?? {})) feeds[name] = residents.assemble(rows);
+      for (const [name, rows] of Object.entries(m.rows ?? {})) feeds[name] = residents.assemble(rows, s.inputs.find((i) => i.name === name)?.dtype);
       const out = await s.run(feeds, m.outputs);
       const { wire, transfer } = packTensors(out, false);
       reply({ type: 'result', id: m.id, tensors: wire }, transfer);

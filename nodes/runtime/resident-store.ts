@@ -2,9 +2,12 @@
  * Worker side of resident tensors (resident.ts): tensors kept across runs, named by handle, and feeds
  * assembled from their rows. Stacks made only of resident rows repeat from step to step while the same
  * jobs run together, so the last few assembled ones are kept until one of their tensors is dropped.
+ * A float feed the session declares in the other float type (fp16 U-Nets) is converted once per
+ * resident tensor or stack, not on every run.
  */
 import { ResidentTensorError } from './errors.js';
-import type { AnyTensor } from './io-meta.js';
+import { convertDtype } from './feeds.js';
+import type { AnyTensor, ElementType } from './io-meta.js';
 import type { DType } from './tensor.js';
 import { sizeOf } from './tensor.js';
 import type { WireRows } from './wire.js';
@@ -22,6 +25,8 @@ interface Assembled {
 
 export class ResidentStore {
   private readonly tensors = new Map<number, AnyTensor>();
+  /** Whole resident tensors converted to the other float type, by handle. */
+  private readonly converted = new Map<number, AnyTensor>();
   private readonly assembled = new Map<string, Assembled>();
   private nextHandle = 1;
   private held = 0;
@@ -54,6 +59,7 @@ export class ResidentStore {
       if (!t) continue;
       this.held -= t.data.byteLength;
       this.tensors.delete(h);
+      this.converted.delete(h);
       gone.add(h);
     }
     for (const [key, a] of this.assembled) if ([...a.handles].some((h) => gone.has(h))) this.assembled.delete(key);
@@ -65,17 +71,29 @@ export class ResidentStore {
     return t;
   }
 
-  /** The feed a WireRows describes; a single whole resident tensor is returned as is (no copy). */
-  assemble(rows: WireRows): AnyTensor {
+  /**
+   * The feed a WireRows describes; a single whole resident tensor is returned as is (no copy). `want` is
+   * the element type the session declares: float32 <-> float16 is done here once and kept.
+   */
+  assemble(rows: WireRows, want?: ElementType): AnyTensor {
     const { parts, dtype, shape } = rows;
+    const to = want !== dtype && isFloat(dtype) && want !== undefined && isFloat(want) ? want : undefined;
     const only = parts.length === 1 ? parts[0] : undefined;
     if (only && 'tensor' in only) return this.checked(unpackTensor(only.tensor), rows);
     if (only && 'handle' in only) {
       const t = this.get(only.handle);
-      if (only.from === 0 && only.to === t.shape[0]) return this.checked(t, rows);
+      if (only.from === 0 && only.to === t.shape[0]) {
+        this.checked(t, rows);
+        if (to === undefined) return t;
+        const done = this.converted.get(only.handle);
+        if (done?.dtype === to) return done;
+        const c = convertDtype(t, to);
+        this.converted.set(only.handle, c);
+        return c;
+      }
     }
     const allResident = parts.every((p) => 'handle' in p);
-    const key = allResident ? `${dtype}[${shape.join(',')}]:${parts.map((p) => ('handle' in p ? `${p.handle}/${p.from}-${p.to}` : '')).join(',')}` : undefined;
+    const key = allResident ? `${to ?? dtype}<-${dtype}[${shape.join(',')}]:${parts.map((p) => ('handle' in p ? `${p.handle}/${p.from}-${p.to}` : '')).join(',')}` : undefined;
     if (key !== undefined) {
       const hit = this.assembled.get(key);
       if (hit) {
@@ -105,7 +123,8 @@ export class ResidentStore {
       at += n;
     }
     if (at !== out.length) throw new ResidentTensorError(`the parts of a ${dtype}[${shape.join(',')}] stack hold ${at / rowBytes} rows`);
-    const tensor = unpackTensor({ dtype, shape: [...shape], buffer: out.buffer, byteOffset: 0, length: sizeOf(shape) });
+    const stacked = unpackTensor({ dtype, shape: [...shape], buffer: out.buffer, byteOffset: 0, length: sizeOf(shape) });
+    const tensor = to !== undefined && key !== undefined ? convertDtype(stacked, to) : stacked;
     if (key !== undefined) {
       this.assembled.set(key, { tensor, handles });
       if (this.assembled.size > ASSEMBLED_KEPT) this.assembled.delete(this.assembled.keys().next().value ?? key);
@@ -119,4 +138,8 @@ export class ResidentStore {
     }
     return t;
   }
+}
+
+function isFloat(t: ElementType): t is 'float32' | 'float16' {
+  return t === 'float32' || t === 'float16';
 }

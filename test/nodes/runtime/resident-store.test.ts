@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResidentTensorError } from '../../../nodes/runtime/errors.js';
-import { float32Output } from '../../../nodes/runtime/io-meta.js';
+import { float32ToFloat16 } from '../../../nodes/runtime/float16.js';
+import { float32Output, type AnyTensor } from '../../../nodes/runtime/io-meta.js';
 import { ResidentStore } from '../../../nodes/runtime/resident-store.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
 import type { WireRows } from '../../../nodes/runtime/wire.js';
@@ -10,6 +11,7 @@ import { packTensors } from '../../../nodes/runtime/wire.js';
 const rowsOf = (rows: number, base: number) =>
   Tensor.float32(Float32Array.from({ length: rows * 3 }, (_, i) => base + Math.floor(i / 3) * 10 + (i % 3)), [rows, 3]);
 
+const halfBits = (t: AnyTensor) => (t.dtype === 'float16' ? Array.from(t.data) : []);
 const stack = (rows: number, parts: WireRows['parts']): WireRows => ({ dtype: 'float32', shape: [rows, 3], parts });
 
 describe('ResidentStore', () => {
@@ -55,6 +57,25 @@ describe('ResidentStore', () => {
     expect(store.assemble(stack(t0 - f0 + 1, [{ handle: h, from: f0, to: t0 }, { handle: h, from: 0, to: 1 }]))).not.toBe(made[0]);
     const [f8, t8] = pairs[8];
     expect(store.assemble(stack(t8 - f8 + 1, [{ handle: h, from: f8, to: t8 }, { handle: h, from: 0, to: 1 }]))).toBe(made[8]);
+  });
+
+  it('converts kept float32 rows to the float16 a session declares once, for whole tensors and stacks', () => {
+    const store = new ResidentStore();
+    const a = rowsOf(2, 0.5);
+    const h = store.keep(a);
+    const whole = store.assemble(stack(2, [{ handle: h, from: 0, to: 2 }]), 'float16');
+    expect(whole.dtype).toBe('float16');
+    expect(halfBits(whole)).toEqual(Array.from(float32ToFloat16(a.data)));
+    expect(store.assemble(stack(2, [{ handle: h, from: 0, to: 2 }]), 'float16')).toBe(whole);
+    expect(store.assemble(stack(2, [{ handle: h, from: 0, to: 2 }]), 'float32')).toBe(a);
+    // Types it cannot convert to are left to the session's feed checks.
+    expect(store.assemble(stack(2, [{ handle: h, from: 0, to: 2 }]), 'int64')).toBe(a);
+    const rows = stack(3, [{ handle: h, from: 1, to: 2 }, { handle: h, from: 0, to: 2 }]);
+    const half = store.assemble(rows, 'float16');
+    expect(half.shape).toEqual([3, 3]);
+    expect(halfBits(half)).toEqual(Array.from(float32ToFloat16(Float32Array.from([10.5, 11.5, 12.5, 0.5, 1.5, 2.5, 10.5, 11.5, 12.5]))));
+    expect(store.assemble(rows, 'float16')).toBe(half);
+    expect(store.assemble(rows).dtype).toBe('float32');
   });
 
   it('names what does not fit: row ranges, widths, element types, row counts', () => {
