@@ -76,13 +76,13 @@ export default async function (): Promise<void> {
     console.log(`${calls.length} session calls per run`);
     const w: number[] = [];
     const d: number[] = [];
-    for (let i = 1; i <= 3; i++) {
+    for (let i = 1; i <= 7; i++) {
       w.push(await viaWorkflow(i));
       d.push(await direct());
     }
     const wm = median(w);
     const dm = median(d);
-    console.log(`workflow ${wm.toFixed(0)} ms, direct session calls ${dm.toFixed(0)} ms (medians of 3, interleaved)`);
+    console.log(`workflow ${wm.toFixed(0)} ms, direct session calls ${dm.toFixed(0)} ms (medians of 7, interleaved)`);
     console.log(`ratio workflow/direct: ${(wm / dm).toFixed(3)} (target <= 1.05)`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   } finally {
