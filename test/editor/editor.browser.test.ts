@@ -76,6 +76,33 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     await page.close();
   }, 180_000);
 
+  it('marks the nodes a changed seed would re-run as stale, after a finished run', async (ctx) => {
+    if (!TXT2IMG.every((t) => types.has(t))) ctx.skip('the server does not register the text-to-image nodes');
+    const page = await openEditor(browser.context, server.url);
+    for (const t of TXT2IMG) await page.locator(`[data-type="${t}"]`).first().waitFor();
+    const ks = await nodeIdOf(page, 'KSampler');
+    await page.selectOption(`[data-testid="control-${ks}-seed"]`, 'fixed');
+    // Before any run there is nothing to compare with.
+    expect(await page.locator('[data-testid^="node-stale-"]').count()).toBe(0);
+    await page.locator('[data-testid="queue-button"]').click();
+    const save = await nodeIdOf(page, 'SaveImage');
+    await expect.poll(() => page.getAttribute(`[data-testid="node-${save}"]`, 'data-status'), { timeout: 90_000 }).toMatch(/^(done|cached)$/);
+    // Marks appear only once the finished run is known, so waiting for them also waits for execution_success.
+    const seed = page.locator(`[data-testid="widget-${ks}-seed"]`);
+    const original = await seed.inputValue();
+    await seed.fill(String(Number(original) + 1));
+    const stale = [ks, await nodeIdOf(page, 'VAEDecode'), save];
+    for (const id of stale) await page.locator(`[data-testid="node-stale-${id}"]`).waitFor({ timeout: 10_000 });
+    const fresh = [await nodeIdOf(page, 'CheckpointLoaderSimple'), await nodeIdOf(page, 'CLIPTextEncode', 0), await nodeIdOf(page, 'CLIPTextEncode', 1), await nodeIdOf(page, 'EmptyLatentImage')];
+    for (const id of fresh) expect(await page.locator(`[data-testid="node-stale-${id}"]`).count()).toBe(0);
+    expect(await page.locator('[data-testid^="node-stale-"]').count()).toBe(stale.length);
+    await screenshot(page, '11-stale-after-seed-change');
+    // Back to the seed that ran: nothing would re-run.
+    await seed.fill(original);
+    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count()).toBe(0);
+    await page.close();
+  }, 120_000);
+
   it('refuses an incompatible link and says why, and a widget becomes an input when linked', async (ctx) => {
     if (!TXT2IMG.every((t) => types.has(t))) ctx.skip('the server does not register the text-to-image nodes');
     const page = await openEditor(browser.context, server.url);

@@ -1,5 +1,6 @@
 import type { ApiWorkflow } from '../../../engine/workflow.js';
 import { isLink } from '../../../engine/workflow.js';
+import type { LastRun } from '../graph/stale.js';
 
 export type NodeStatus = 'pending' | 'running' | 'cached' | 'done' | 'error' | 'interrupted';
 
@@ -22,6 +23,8 @@ export interface NodeExec {
   readonly images?: readonly ImageRef[];
   /** Validation problems by input name ("" for the node), from the editor or the server. */
   readonly issues?: Readonly<Record<string, string>>;
+  /** Queuing now would run this node again (graph/stale.ts). */
+  readonly stale?: boolean;
 }
 
 export interface ExecState {
@@ -31,6 +34,8 @@ export interface ExecState {
   readonly previewNode?: string;
   readonly queueRemaining: number;
   readonly message?: string;
+  /** The last prompt of this client that finished successfully, for the stale marks. */
+  readonly lastRun?: LastRun;
 }
 
 export const EMPTY_EXEC: ExecState = { nodes: new Map(), queueRemaining: 0 };
@@ -40,6 +45,7 @@ export type ExecAction =
   | { kind: 'preview'; url: string }
   | { kind: 'issues'; issues: ReadonlyMap<string, Readonly<Record<string, string>>>; message?: string }
   | { kind: 'clear-issues' }
+  | { kind: 'stale'; ids: ReadonlySet<string> }
   /** The user edited a field: its problem is stale until the next check. */
   | { kind: 'clear-issue'; node: string; input: string };
 
@@ -109,6 +115,21 @@ export function reduceExec(state: ExecState, action: ExecAction, now: number, pr
     nodes.set(action.node, { ...e, issues: Object.keys(rest).length ? rest : undefined });
     return { ...state, nodes };
   }
+  if (action.kind === 'stale') {
+    let changed = false;
+    for (const [id, e] of nodes) {
+      if (e.stale && !action.ids.has(id)) {
+        nodes.set(id, { ...e, stale: undefined });
+        changed = true;
+      }
+    }
+    for (const id of action.ids) {
+      if (nodes.get(id)?.stale) continue;
+      patch(id, (e) => ({ ...e, stale: true }));
+      changed = true;
+    }
+    return changed ? { ...state, nodes } : state;
+  }
   if (action.kind === 'clear-issues') {
     for (const [id, e] of nodes) if (e.issues || e.status === 'error') nodes.set(id, { ...e, issues: undefined, error: undefined, status: e.status === 'error' ? undefined : e.status });
     return { ...state, nodes, message: undefined };
@@ -124,7 +145,7 @@ export function reduceExec(state: ExecState, action: ExecAction, now: number, pr
     }
     case 'execution_start': {
       const prompt = promptId ? prompts.get(promptId) : undefined;
-      for (const [id, e] of nodes) nodes.set(id, { images: e.images, preview: e.preview, durationMs: e.durationMs });
+      for (const [id, e] of nodes) nodes.set(id, { images: e.images, preview: e.preview, durationMs: e.durationMs, stale: e.stale });
       for (const id of Object.keys(prompt ?? {})) patch(id, (e) => ({ ...e, status: 'pending', error: undefined }));
       return { ...state, nodes, promptId, previewNode: undefined, message: undefined };
     }
@@ -160,9 +181,24 @@ export function reduceExec(state: ExecState, action: ExecAction, now: number, pr
       patch(id, (e) => ({ ...finish(e, now), ...(images ? { images } : {}) }));
       return { ...state, nodes };
     }
-    case 'execution_success':
+    case 'execution_success': {
       finishRunning();
-      return { ...state, nodes, previewNode: undefined };
+      // Left pending: not needed, since what they feed came from the cache.
+      for (const [id, e] of nodes) if (e.status === 'pending') nodes.set(id, { ...e, status: undefined });
+      const id = promptId ?? state.promptId;
+      const prompt = id !== undefined ? prompts.get(id) : undefined;
+      if (!prompt) return { ...state, nodes, previewNode: undefined };
+      // The server reports neither run nor cache hit for what feeds a cache hit: its results were
+      // there, so it counts as having run.
+      const ran = new Set<string>();
+      for (const n of Object.keys(prompt)) {
+        const st = nodes.get(n)?.status;
+        if (st !== 'done' && st !== 'cached') continue;
+        ran.add(n);
+        for (const up of ancestors(prompt, n)!) ran.add(up);
+      }
+      return { ...state, nodes, previewNode: undefined, lastRun: { prompt, ran } };
+    }
     case 'execution_error': {
       const id = str(d.node_id);
       const msg = `${str(d.exception_type) ?? 'Error'}: ${str(d.exception_message) ?? ''}`.trim();

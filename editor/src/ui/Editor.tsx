@@ -36,6 +36,7 @@ import { QueuePanel } from './QueuePanel.js';
 import { queueGraph } from './queue-action.js';
 import { SearchDialog } from './SearchDialog.js';
 import { useAutosave } from './autosave.js';
+import { useStaleMarks } from './stale-marks.js';
 
 const NODE_TYPES = { lf: FlowNode };
 const CLIENT_ID = crypto.randomUUID();
@@ -75,6 +76,7 @@ export function Editor({ info: initialInfo, specs: initialSpecs, initial, notice
   specsRef.current = specs;
 
   useAutosave(store, specs, info, () => flow.getViewport());
+  useStaleMarks(graph, specs, exec, execState.lastRun);
 
   useEffect(
     () =>

@@ -41,11 +41,18 @@ function FlowNodeView({ id, data, selected }: NodeProps<LfNode>): ReactElement {
   const sockets = spec?.inputs.filter((d) => !hasWidget(d)) ?? [];
   const widgets = spec?.inputs.filter(hasWidget) ?? [];
   const status = statusText(st);
-  const cls = ['lf-node', st.status ? `lf-${st.status}` : '', selected ? 'lf-selected' : '', Object.keys(issues).length ? 'lf-invalid' : ''].join(' ');
+  // Once queued, the live status says more than the mark.
+  const stale = st.stale === true && st.status !== 'pending' && st.status !== 'running';
+  const cls = ['lf-node', st.status ? `lf-${st.status}` : '', stale ? 'lf-is-stale' : '', selected ? 'lf-selected' : '', Object.keys(issues).length ? 'lf-invalid' : ''].join(' ');
   return (
-    <div className={cls} data-testid={`node-${id}`} data-type={data.classType} data-status={st.status ?? 'idle'}>
+    <div className={cls} data-testid={`node-${id}`} data-type={data.classType} data-status={st.status ?? 'idle'} data-stale={stale ? 'true' : undefined}>
       <div className="lf-title">
         <span className="lf-title-text">{title}</span>
+        {stale && (
+          <span className="lf-stale" data-testid={`node-stale-${id}`} title="changed since the last run: queuing now runs this node again">
+            stale
+          </span>
+        )}
         {status && (
           <span className="lf-status" data-testid={`node-status-${id}`}>
             {status}

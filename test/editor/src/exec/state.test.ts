@@ -87,4 +87,48 @@ describe('reduceExec', () => {
     expect(t.nodes.get('3')!.issues).toBeUndefined();
     expect(t.message).toBeUndefined();
   });
+
+  it('remembers the last successful prompt with the nodes that ran or were cached', () => {
+    const withOrphan: ApiWorkflow = { ...prompt, '12': { class_type: 'EmptyLatentImage', inputs: {} } };
+    const ps = new Map([['p2', withOrphan]]);
+    const msgs: [string, Record<string, unknown>][] = [
+      ['execution_start', { prompt_id: 'p2' }],
+      ['execution_cached', { nodes: ['4', '6'], prompt_id: 'p2' }],
+      ['executing', { node: '5', prompt_id: 'p2' }],
+      ['executing', { node: '3', prompt_id: 'p2' }],
+      ['executing', { node: '9', prompt_id: 'p2' }],
+    ];
+    const s = msgs.reduce((st, [type, data], t) => reduceExec(st, { kind: 'ws', type, data }, t, ps), EMPTY_EXEC);
+    expect(s.lastRun).toBeUndefined();
+    const ok = reduceExec(s, { kind: 'ws', type: 'execution_success', data: { prompt_id: 'p2' } }, 9, ps);
+    expect(ok.lastRun!.prompt).toBe(withOrphan);
+    expect([...ok.lastRun!.ran].sort()).toEqual(['3', '4', '5', '6', '9']);
+    // A failed run leaves the last success in place.
+    const failed = reduceExec(reduceExec(ok, { kind: 'ws', type: 'execution_start', data: { prompt_id: 'p2' } }, 10, ps), { kind: 'ws', type: 'execution_error', data: { prompt_id: 'p2', node_id: '3' } }, 11, ps);
+    expect(failed.lastRun).toBe(ok.lastRun);
+  });
+
+  it('counts what feeds a cache hit as run: the server reports only the hit', () => {
+    const s = run([
+      ['execution_start', { prompt_id: 'p1' }, 0],
+      ['execution_cached', { nodes: ['3'], prompt_id: 'p1' }, 1],
+      ['executing', { node: '9', prompt_id: 'p1' }, 2],
+      ['execution_success', { prompt_id: 'p1' }, 3],
+    ]);
+    expect([...s.lastRun!.ran].sort()).toEqual(['3', '4', '5', '6', '9']);
+    expect(s.nodes.get('4')!.status).toBeUndefined();
+  });
+
+  it('sets stale marks, touching only the nodes whose mark changes, and keeps them through a run start', () => {
+    const s = reduceExec(EMPTY_EXEC, { kind: 'stale', ids: new Set(['3', '9']) }, 0, prompts);
+    expect(s.nodes.get('3')!.stale).toBe(true);
+    expect(s.nodes.get('4')?.stale).toBeUndefined();
+    expect(reduceExec(s, { kind: 'stale', ids: new Set(['3', '9']) }, 0, prompts)).toBe(s);
+    const t = reduceExec(s, { kind: 'stale', ids: new Set(['9', '8']) }, 0, prompts);
+    expect(t.nodes.get('3')!.stale).toBeUndefined();
+    expect(t.nodes.get('9')).toBe(s.nodes.get('9'));
+    expect(t.nodes.get('8')!.stale).toBe(true);
+    const started = reduceExec(t, { kind: 'ws', type: 'execution_start', data: { prompt_id: 'p1' } }, 1, prompts);
+    expect(started.nodes.get('9')).toMatchObject({ status: 'pending', stale: true });
+  });
 });
