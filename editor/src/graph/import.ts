@@ -46,14 +46,22 @@ function pairOf(v: JsonValue | undefined): [number, number] | undefined {
   return undefined;
 }
 
+/** NOTE: narrower than this, widget rows stop being usable. */
+const MIN_WIDTH = 160;
+
 interface UiExtras {
   readonly pos?: [number, number];
+  /** Width from the document's `size`; heights follow this editor's rows, which differ from litegraph's. */
+  readonly width?: number;
   readonly title?: string;
   readonly controls: Record<string, SeedControl>;
 }
 
-/** Positions, titles and seed controls: what a UI document holds beyond the API prompt. */
-function uiExtras(ui: JsonObject, info: ObjectInfo): Map<string, UiExtras> {
+/**
+ * Positions, titles, seed controls and (with `sizes`) widths: what a UI document holds beyond the
+ * API prompt. Sizes are read only from opened documents, not from api-to-ui's estimates.
+ */
+function uiExtras(ui: JsonObject, info: ObjectInfo, sizes: boolean): Map<string, UiExtras> {
   const out = new Map<string, UiExtras>();
   const nodes = Array.isArray(ui.nodes) ? ui.nodes : [];
   for (const raw of nodes) {
@@ -68,7 +76,9 @@ function uiExtras(ui: JsonObject, info: ObjectInfo): Map<string, UiExtras> {
         if (p.role === 'control' && isSeedControl(wv[i])) controls[p.input] = wv[i];
       });
     }
-    out.set(id, { pos: pairOf(raw.pos), title: typeof raw.title === 'string' ? raw.title : undefined, controls });
+    const size = sizes ? pairOf(raw.size) : undefined;
+    const width = size && Number.isFinite(size[0]) && size[0] > 0 ? Math.max(MIN_WIDTH, Math.round(size[0])) : undefined;
+    out.set(id, { pos: pairOf(raw.pos), width, title: typeof raw.title === 'string' ? raw.title : undefined, controls });
   }
   return out;
 }
@@ -99,6 +109,7 @@ export function graphFromApi(api: ApiWorkflow, specs: ReadonlyMap<string, NodeSp
     if (!spec) continue;
     const ex = extras.get(id);
     const node = createNode(spec, id, { x: ex?.pos?.[0] ?? 0, y: ex?.pos?.[1] ?? 0 });
+    if (ex?.width !== undefined) node.width = ex.width;
     for (const [name, v] of Object.entries(apiNode.inputs)) {
       if (!isLink(v)) node.data.values[name] = unwrapLiteral(v);
     }
@@ -131,7 +142,7 @@ export function importDocument(doc: JsonValue, info: ObjectInfo, specs: Readonly
   if (isObject(doc) && Array.isArray(doc.nodes)) {
     const ui = migrate(doc);
     const api = uiToApi(ui, info, { onWarning });
-    return { graph: graphFromApi(api, specs, uiExtras(ui, info)), kind: 'ui', viewport: viewportOf(ui), warnings };
+    return { graph: graphFromApi(api, specs, uiExtras(ui, info, true)), kind: 'ui', viewport: viewportOf(ui), warnings };
   }
   const body = isObject(doc) && isApiDoc(doc.prompt) ? doc.prompt : doc;
   if (!isApiDoc(body)) {
@@ -139,7 +150,7 @@ export function importDocument(doc: JsonValue, info: ObjectInfo, specs: Readonly
   }
   const api = asApi(body);
   assertApiNodeTypes(api, info);
-  const extras = uiExtras(apiToUi(api, info, { onWarning }), info);
+  const extras = uiExtras(apiToUi(api, info, { onWarning }), info, false);
   // API documents carry no positions: lay out by depth with the heights this editor draws.
   for (const [id, place] of layoutColumns(api, (id) => drawnHeight(specs.get(api[id]!.class_type)))) {
     extras.set(id, { ...(extras.get(id) ?? { controls: {} }), pos: place.pos });

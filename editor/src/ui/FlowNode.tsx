@@ -27,7 +27,7 @@ function statusText(st: NodeExec): string {
   }
 }
 
-function FlowNodeView({ id, data, selected }: NodeProps<LfNode>): ReactElement {
+function FlowNodeView({ id, data, selected, width }: NodeProps<LfNode>): ReactElement {
   const { specs, exec, setValue, setControl, upload } = useEditor();
   const spec = specs.get(data.classType);
   const st = useSyncExternalStore(
@@ -43,7 +43,7 @@ function FlowNodeView({ id, data, selected }: NodeProps<LfNode>): ReactElement {
   const status = statusText(st);
   // Once queued, the live status says more than the mark.
   const stale = st.stale === true && st.status !== 'pending' && st.status !== 'running';
-  const cls = ['lf-node', st.status ? `lf-${st.status}` : '', stale ? 'lf-is-stale' : '', selected ? 'lf-selected' : '', Object.keys(issues).length ? 'lf-invalid' : ''].join(' ');
+  const cls = ['lf-node', st.status ? `lf-${st.status}` : '', stale ? 'lf-is-stale' : '', width !== undefined ? 'lf-sized' : '', selected ? 'lf-selected' : '', Object.keys(issues).length ? 'lf-invalid' : ''].join(' ');
   return (
     <div className={cls} data-testid={`node-${id}`} data-type={data.classType} data-status={st.status ?? 'idle'} data-stale={stale ? 'true' : undefined}>
       <div className="lf-title">

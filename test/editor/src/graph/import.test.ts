@@ -48,6 +48,36 @@ describe('editor workflow import/export', () => {
     expect(toApi(back.graph, specs)).toEqual(toApi(seeded, specs));
   });
 
+  it('opens a ComfyUI document with a Reroute: folded, with positions and widths from the file', () => {
+    const doc = toUiDocument(buildDefaultGraph(specs)!, specs, info);
+    const link = doc.links.find((l) => String(l[1]) === '8' && String(l[3]) === '9')!;
+    const save = doc.nodes.find((n) => String(n.id) === '9')!;
+    const decode = doc.nodes.find((n) => String(n.id) === '8')!;
+    decode.size = [422, 46];
+    save.size = [90, 270];
+    save.pos = [1500, 333];
+    delete (doc.nodes.find((n) => String(n.id) === '3') as { size?: unknown }).size;
+    const rerouteLink = 99;
+    doc.nodes.push({
+      id: 50, type: 'Reroute', pos: [1300, 140], size: [75, 26], flags: {}, order: 99, mode: 0,
+      inputs: [{ name: '', type: '*', link: link[0] }], outputs: [{ name: '', type: 'IMAGE', links: [rerouteLink] }], properties: {}, widgets_values: [],
+    } as unknown as (typeof doc.nodes)[number]);
+    link[3] = 50;
+    link[4] = 0;
+    save.inputs.find((i) => i.name === 'images')!.link = rerouteLink;
+    doc.links.push([rerouteLink, 50, 0, 9, 0, 'IMAGE']);
+    const r = importDocument(parseJson(stringifyJson(doc)), info, specs);
+    expect(r.graph.nodes.map((n) => n.data.classType)).not.toContain('Reroute');
+    expect(r.graph.edges.some((e) => e.source === '8' && e.target === '9' && e.targetHandle === 'in:images')).toBe(true);
+    const byId = new Map(r.graph.nodes.map((n) => [n.id, n]));
+    expect(byId.get('9')!.position).toEqual({ x: 1500, y: 333 });
+    expect(byId.get('8')!.width).toBe(422);
+    expect(byId.get('9')!.width).toBe(160);
+    expect(byId.get('3')!.width).toBeUndefined();
+    // API documents carry no sizes; api-to-ui's estimates are not applied.
+    expect(importDocument(parseJson(stringifyJson(toApi(buildDefaultGraph(specs)!, specs))), info, specs).graph.nodes.every((n) => n.width === undefined)).toBe(true);
+  });
+
   it('opens workflows/txt2img.json (API format) with a layout and fixed seeds', () => {
     const doc = parseJson(readFileSync(path.join(REPO, 'workflows', 'txt2img.json'), 'utf8'));
     const r = importDocument(doc, info, specs);
