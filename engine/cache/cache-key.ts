@@ -1,29 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedNode } from '../validate/types.js';
 import type { NodeDefinition } from '../define-node.js';
-
-/** Canonical text of a constant: sorted keys, exact bigints, typed so 1 and "1" differ. */
-function canonical(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  switch (typeof v) {
-    case 'bigint':
-      return `${v}n`;
-    case 'number':
-      return Object.is(v, -0) ? '-0' : String(v);
-    case 'string':
-      return JSON.stringify(v);
-    case 'boolean':
-      return v ? 'true' : 'false';
-    default:
-      break;
-  }
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return String(v);
-}
+import { canonical } from './canonical.js';
 
 /** A short digest of any JSON-like value (bigints exact, keys sorted). */
 export function contentHash(v: unknown): string {

@@ -1,29 +1,10 @@
-import type { JsonValue } from '../../../engine/json.js';
+import { canonical } from '../../../engine/cache/canonical.js';
 import { isLink, type ApiWorkflow } from '../../../engine/workflow.js';
 
 /** The prompt of the last run that finished, and the ids of its nodes that ran or came from the cache. */
 export interface LastRun {
   readonly prompt: ApiWorkflow;
   readonly ran: ReadonlySet<string>;
-}
-
-/** Canonical text of a constant, as engine/cache/cache-key.ts writes it: sorted keys, exact bigints, typed. */
-function canonical(v: JsonValue): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'bigint':
-      return `${v}n`;
-    case 'number':
-      return Object.is(v, -0) ? '-0' : String(v);
-    case 'string':
-      return JSON.stringify(v);
-    case 'boolean':
-      return v ? 'true' : 'false';
-    default:
-      break;
-  }
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k]!)}`).join(',')}}`;
 }
 
 /**
