@@ -100,6 +100,15 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     // Back to the seed that ran: nothing would re-run.
     await seed.fill(original);
     await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count()).toBe(0);
+    // Run the other seed, then the first again: the server has both cached, so the last run finishes
+    // before its HTTP response arrives, and it must still become the run the marks compare with.
+    await seed.fill(String(Number(original) + 1));
+    await page.locator('[data-testid="queue-button"]').click();
+    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count(), { timeout: 90_000 }).toBe(0);
+    await seed.fill(original);
+    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count()).toBe(stale.length);
+    await page.locator('[data-testid="queue-button"]').click();
+    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count(), { timeout: 30_000 }).toBe(0);
     await page.close();
   }, 120_000);
 

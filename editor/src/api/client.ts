@@ -57,8 +57,12 @@ export interface QueuedPrompt {
   readonly number: number;
 }
 
-export async function queuePrompt(prompt: ApiWorkflow, clientId: string, workflow: unknown): Promise<QueuedPrompt> {
-  const body = await postJson('prompt', { prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow } } });
+/**
+ * Queues a prompt under `promptId`, chosen by the caller so it can be tracked before the request:
+ * a fully cached prompt finishes, and its WebSocket events arrive, before the HTTP response does.
+ */
+export async function queuePrompt(prompt: ApiWorkflow, clientId: string, workflow: unknown, promptId: string): Promise<QueuedPrompt> {
+  const body = await postJson('prompt', { prompt, prompt_id: promptId, client_id: clientId, extra_data: { extra_pnginfo: { workflow } } });
   const id = isRecord(body) ? body.prompt_id : undefined;
   const number = isRecord(body) && typeof body.number === 'number' ? body.number : 0;
   if (typeof id !== 'string') throw new ApiRequestError('POST /prompt returned no prompt_id', 200, body);

@@ -1,4 +1,5 @@
 import { ApiRequestError, queuePrompt } from '../api/client.js';
+import { newPromptId } from '../api/prompt-id.js';
 import type { ExecStore } from '../exec/store.js';
 import { applySeedControls } from '../graph/seed-control.js';
 import type { NodeSpec, ObjectInfo } from '../graph/spec.js';
@@ -39,8 +40,9 @@ export async function queueGraph(ctx: QueueContext, batch: number): Promise<Queu
     const prompt = toApi(graph, specs);
     const workflow = toUiDocument(graph, specs, ctx.info, ctx.viewport());
     try {
-      const q = await queuePrompt(prompt, ctx.clientId, workflow);
-      exec.track(q.promptId, prompt);
+      const id = newPromptId();
+      exec.track(id, prompt);
+      const q = await queuePrompt(prompt, ctx.clientId, workflow, id);
       promptIds.push(q.promptId);
     } catch (e) {
       if (e instanceof ApiRequestError) {
