@@ -29,17 +29,26 @@ export function imageToVaeInput(image: Tensor): Tensor {
 /** NCHW (-1..1) -> IMAGE [B,H,W,3] clamped to 0..1. */
 export function vaeOutputToImage(t: Tensor): Tensor {
   const [B, C, H, W] = t.shape;
-  const out = new Float32Array(B * H * W * 3);
+  const plane = H * W;
+  const out = new Float32Array(B * plane * 3);
+  const src = t.data;
   for (let b = 0; b < B; b++) {
-    for (let c = 0; c < 3; c++) {
-      const o = (b * C + Math.min(c, C - 1)) * H * W;
-      for (let p = 0; p < H * W; p++) {
-        const v = (t.data[o + p] + 1) / 2;
-        out[(b * H * W + p) * 3 + c] = v < 0 ? 0 : v > 1 ? 1 : v;
-      }
+    // A one-channel decoder output is repeated into all three channels.
+    const r = b * C * plane;
+    const g = (b * C + Math.min(1, C - 1)) * plane;
+    const bl = (b * C + Math.min(2, C - 1)) * plane;
+    for (let p = 0, q = b * plane * 3; p < plane; p++, q += 3) {
+      out[q] = clamp01((src[r + p]! + 1) / 2);
+      out[q + 1] = clamp01((src[g + p]! + 1) / 2);
+      out[q + 2] = clamp01((src[bl + p]! + 1) / 2);
     }
   }
   return new Tensor('float32', out, [B, H, W, 3]);
+}
+
+/** torch.clamp(v, 0, 1): NaN stays NaN. */
+function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
 function float32Out(t: Tensor<DType> | undefined, what: string): Tensor {

@@ -24,15 +24,19 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
   return { image: new Tensor('float32', rgb, [1, h, w, 3]), mask: new Tensor('float32', mask, [1, h, w]), hasAlpha: meta.hasAlpha === true };
 }
 
-/** Row `b` of an IMAGE batch as 8-bit RGB, rounding like ComfyUI (clip(255 * x)). */
+/**
+ * Row `b` of an IMAGE batch as 8-bit, as ComfyUI's SaveImage makes it: numpy's float32
+ * `clip(255 * x, 0, 255).astype(uint8)`, which truncates (so k/255 comes back as k).
+ */
 export function toRgb8(images: Tensor<'float32'>, b: number): { data: Uint8Array; width: number; height: number; channels: number } {
   const [, h, w, c] = images.shape as [number, number, number, number];
   const n = h * w * c;
   const src = images.data.subarray(b * n, (b + 1) * n);
   const out = new Uint8Array(n);
+  // Storing into a Uint8Array truncates toward zero; NaN stores as 0.
   for (let i = 0; i < n; i++) {
-    const v = Math.round(src[i]! * 255);
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    const v = Math.fround(src[i]! * 255);
+    out[i] = v > 0 ? (v < 255 ? v : 255) : 0;
   }
   return { data: out, width: w, height: h, channels: c };
 }
