@@ -8,7 +8,7 @@ import { Tensor } from '../runtime/tensor.js';
 import { LATENT, MASK, type Latent } from '../sockets.js';
 import { MAX_RESOLUTION } from './conditioning.js';
 
-export const LATENT_UPSCALE_METHODS = ['nearest-exact', 'bilinear', 'area', 'bicubic'] as const satisfies readonly UpscaleMethod[];
+export const LATENT_UPSCALE_METHODS = ['nearest-exact', 'bilinear', 'area', 'bicubic', 'bislerp'] as const satisfies readonly (UpscaleMethod | 'bislerp')[];
 const CROP_METHODS = ['disabled', 'center'] as const;
 
 export const EmptyLatentImage = defineNode({
@@ -42,7 +42,7 @@ export const SetLatentNoiseMask = defineNode({
   },
 });
 
-function upscaleLatent(l: Latent, w: number, h: number, method: UpscaleMethod, crop: 'disabled' | 'center'): Latent {
+function upscaleLatent(l: Latent, w: number, h: number, method: UpscaleMethod | 'bislerp', crop: 'disabled' | 'center'): Latent {
   return { ...l, samples: commonUpscale(l.samples, w, h, method, crop) };
 }
 

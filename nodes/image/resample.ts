@@ -1,4 +1,5 @@
 import { Tensor } from '../runtime/tensor.js';
+import { bislerp } from './bislerp.js';
 
 /** Interpolation modes of ComfyUI's `common_upscale` (torch.nn.functional.interpolate, plus area and lanczos). */
 export const UPSCALE_METHODS = ['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] as const;
@@ -170,8 +171,8 @@ export function centerCropToAspect(t: Tensor<'float32'>, outH: number, outW: num
   return new Tensor('float32', out, [...shape.slice(0, -2), ch, cw]);
 }
 
-/** ComfyUI's `common_upscale` on channels-first tensors [B,C,H,W]. */
-export function commonUpscale(t: Tensor<'float32'>, outW: number, outH: number, method: UpscaleMethod, crop: 'disabled' | 'center'): Tensor<'float32'> {
+/** ComfyUI's `common_upscale` on channels-first tensors [B,C,H,W]; bislerp is for latents. */
+export function commonUpscale(t: Tensor<'float32'>, outW: number, outH: number, method: UpscaleMethod | 'bislerp', crop: 'disabled' | 'center'): Tensor<'float32'> {
   const src = crop === 'center' ? centerCropToAspect(t, outH, outW) : t;
-  return resizePlanes(src, outH, outW, method);
+  return method === 'bislerp' ? bislerp(src, outW, outH) : resizePlanes(src, outH, outW, method);
 }

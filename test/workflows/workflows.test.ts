@@ -24,8 +24,9 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-async function run(name: string): Promise<Tensor> {
-  const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8'));
+async function run(name: string, edit?: (wf: Record<string, { class_type: string; inputs: Record<string, unknown> }>) => void): Promise<Tensor> {
+  const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8')) as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+  edit?.(wf);
   const res = await host.engine.run(wf);
   expect(res.error?.message).toBeUndefined();
   expect(res.status).toBe('success');
@@ -49,6 +50,15 @@ describe('shipped workflows (toyworld)', () => {
   it('hires-fix upscales to 256x256 and keeps the class', async () => {
     const img = await run('hires-fix');
     expect(img.shape.slice(1, 3)).toEqual([256, 256]);
+    expect((await classify(pool(), img)).label).toBe('purple cross');
+  });
+
+  it('hires-fix with bislerp latent upscaling keeps the class', async () => {
+    let edited = 0;
+    const img = await run('hires-fix', (wf) => {
+      for (const n of Object.values(wf)) if (n.class_type === 'LatentUpscale') (n.inputs.upscale_method = 'bislerp'), edited++;
+    });
+    expect(edited).toBe(1);
     expect((await classify(pool(), img)).label).toBe('purple cross');
   });
 

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeText, tokenWindows } from '../../../nodes/diffusion/clip-text.js';
+import type { ClipModel } from '../../../nodes/diffusion/types.js';
+import { ModelPool } from '../../../nodes/runtime/model-pool.js';
+import { clipTokenizerFromOpenaiBpe } from '../../../nodes/tokenizer/index.js';
+import { checkpoint, ensureToyworld } from './helpers.js';
+
+const tok = clipTokenizerFromOpenaiBpe(readFileSync(new URL('../../../../shared/data/clip/bpe_simple_vocab_16e6.txt.gz', import.meta.url)));
+// tokenWindows only reads the tokenizer.
+const sd1 = { name: 'sd1', tokenizer: tok, layer: -1 } as unknown as ClipModel;
+const ones = (n: number) => Array<number>(n).fill(1);
+
+describe('tokenWindows (ComfyUI tokenize_with_weights)', () => {
+  it('frames a plain prompt as one padded window of weight 1', () => {
+    const w = tokenWindows(sd1, 'a red circle');
+    expect(w.ids).toEqual([tok.tokenize('a red circle').ids]);
+    expect(w.weights).toEqual([ones(77)]);
+  });
+
+  it('gives weighted tokens their weight, with the same ids as the plain prompt', () => {
+    const w = tokenWindows(sd1, 'a (red:1.5) ((circle))');
+    expect(w.ids).toEqual([tok.tokenize('a red circle').ids]);
+    expect(w.weights[0]!.slice(0, 5)).toEqual([1, 1, 1.5, 1.1 * 1.1, 1]);
+    expect(w.weights[0]!.slice(5)).toEqual(ones(72));
+  });
+
+  it('moves a short group whole to the next window, padding the first', () => {
+    const filler = 'a '.repeat(74);
+    expect(tok.encode(filler)).toHaveLength(74);
+    const group = tok.encode('red blue green');
+    expect(group).toHaveLength(3);
+    const w = tokenWindows(sd1, `${filler}(red blue green:1.2)`);
+    expect(w.ids).toHaveLength(2);
+    expect(w.ids[0]).toEqual([tok.bos, ...tok.encode(filler), tok.eos, tok.padToken]);
+    expect(w.ids[1]!.slice(0, 5)).toEqual([tok.bos, ...group, tok.eos]);
+    expect(w.weights[1]!.slice(0, 5)).toEqual([1, 1.2, 1.2, 1.2, 1]);
+    for (const row of w.ids) expect(row).toHaveLength(77);
+  });
+
+  it('breaks a group of 8 or more tokens at the window edge', () => {
+    const filler = 'a '.repeat(74);
+    const group = tok.encode('b c d e f g h i j');
+    expect(group).toHaveLength(9);
+    const w = tokenWindows(sd1, `${filler}(b c d e f g h i j:0.8)`);
+    expect(w.ids[0]).toEqual([tok.bos, ...tok.encode(filler), group[0], tok.eos]);
+    expect(w.weights[0]![75]).toBe(0.8);
+    expect(w.ids[1]!.slice(0, 10)).toEqual([tok.bos, ...group.slice(1), tok.eos]);
+  });
+
+  it('splits a plain long prompt every 75 tokens, as before weighting existed', () => {
+    const text = 'a red circle '.repeat(40);
+    const ids = tok.encode(text);
+    const w = tokenWindows(sd1, text);
+    expect(w.ids).toHaveLength(2);
+    expect(w.ids[0]).toEqual([tok.bos, ...ids.slice(0, 75), tok.eos]);
+    expect(w.ids[1]!.slice(0, 47)).toEqual([tok.bos, ...ids.slice(75), tok.eos]);
+  });
+
+  it('drops embedding:name with a warning, keeping the text around it', () => {
+    const logs: string[] = [];
+    const w = tokenWindows(sd1, 'a embedding:easynegative, red circle', (m) => logs.push(m));
+    expect(w.ids).toEqual([tok.tokenize('a , red circle').ids]);
+    expect(logs).toEqual(['embedding:easynegative ignored: textual-inversion embeddings are not supported']);
+  });
+});
+
+describe('encodeText with weights (toyworld CLIP)', () => {
+  let pool: ModelPool;
+  let clip: ClipModel;
+  beforeAll(async () => {
+    await ensureToyworld();
+    pool = new ModelPool();
+    clip = checkpoint(pool).clip;
+  });
+  afterAll(() => pool.close());
+
+  it('a weight of 1 is the plain prompt, bit for bit', async () => {
+    const plain = await encodeText(clip, 'a red circle');
+    const same = await encodeText(clip, 'a (red:1) circle');
+    expect(same[0]!.embeds.data).toEqual(plain[0]!.embeds.data);
+  });
+
+  it('moves weighted tokens away from the empty prompt: (z - z_empty) * w + z_empty; others and pooled unchanged', async () => {
+    const plain = (await encodeText(clip, 'a red circle'))[0]!;
+    const empty = (await encodeText(clip, ''))[0]!;
+    const weighted = (await encodeText(clip, 'a (red:1.5) circle'))[0]!;
+    const dim = plain.embeds.shape[2]!;
+    expect(weighted.embeds.shape).toEqual(plain.embeds.shape);
+    const row = (t: Float32Array, j: number) => Array.from(t.subarray(j * dim, (j + 1) * dim));
+    for (const j of [0, 1, 3, 4, 40]) {
+      row(weighted.embeds.data, j).forEach((v, d) => expect(v).toBeCloseTo(row(plain.embeds.data, j)[d]!, 5));
+    }
+    const z = row(plain.embeds.data, 2);
+    const e = row(empty.embeds.data, 2);
+    const got = row(weighted.embeds.data, 2);
+    let moved = 0;
+    got.forEach((v, d) => {
+      expect(v).toBeCloseTo((z[d]! - e[d]!) * 1.5 + e[d]!, 4);
+      moved += Math.abs(v - z[d]!);
+    });
+    expect(moved).toBeGreaterThan(1e-3);
+    Array.from(weighted.pooled!.data).forEach((v, d) => expect(v).toBeCloseTo(plain.pooled!.data[d]!, 5));
+  });
+});
