@@ -25,7 +25,7 @@ export class UnknownNodeTypesError extends EngineError {
   }
 }
 
-/** A UI feature this converter does not expand (subgraphs, legacy group nodes). */
+/** A UI feature this converter does not expand (legacy group nodes). */
 export class UnsupportedWorkflowFeatureError extends EngineError {
   override name = 'UnsupportedWorkflowFeatureError';
 }

@@ -30,6 +30,8 @@ export interface UiNode {
   readonly outputs: readonly UiOutput[];
   /** Positional values (ComfyUI) or, for some custom nodes, values by widget name. */
   readonly widgetsValues: JsonValue[] | JsonObject | undefined;
+  /** litegraph node properties (a subgraph instance keeps `proxyWidgets` here). */
+  readonly properties?: JsonObject;
 }
 
 export interface UiLink {
@@ -108,6 +110,7 @@ function readNode(raw: JsonValue, index: number): UiNode {
     inputs: readInputs(raw.inputs, id),
     outputs: readOutputs(raw.outputs, id),
     widgetsValues: wv === null ? undefined : wv,
+    properties: isObject(raw.properties) ? raw.properties : undefined,
   };
 }
 

@@ -5,6 +5,7 @@ import { isLink } from '../workflow.js';
 import { UiWorkflowError, UnsupportedWorkflowFeatureError } from './format-errors.js';
 import { assertKnownTypes, setOwn } from './known-types.js';
 import { MODE_BYPASS, MODE_MUTED, isObject, readUiGraph, type UiGraph, type UiNode } from './ui-graph.js';
+import { inlineSubgraphs } from './subgraphs.js';
 import { layoutFor } from './widget-layout.js';
 
 /** Frontend-only node types: never sent to the server (litegraph `isVirtualNode`). */
@@ -120,13 +121,8 @@ function widgetInputs(node: UiNode, entry: ObjectInfoEntry): Record<string, Json
 }
 
 function rejectUnsupported(graph: UiGraph, active: readonly UiNode[]): void {
-  const defs = isObject(graph.doc.definitions) ? graph.doc.definitions.subgraphs : undefined;
-  const subgraphIds = new Set(Array.isArray(defs) ? defs.flatMap((d) => (isObject(d) && typeof d.id === 'string' ? [d.id] : [])) : []);
   const groupNodes = isObject(graph.doc.extra) && isObject(graph.doc.extra.groupNodes) ? graph.doc.extra.groupNodes : {};
   for (const node of active) {
-    if (subgraphIds.has(node.type)) {
-      throw new UnsupportedWorkflowFeatureError(`node ${node.id} is a subgraph instance; convert it in ComfyUI first (unpack the subgraph)`);
-    }
     const group = /^workflow[>/](.*)$/.exec(node.type);
     if (group && Object.hasOwn(groupNodes, group[1]!)) {
       throw new UnsupportedWorkflowFeatureError(`node ${node.id} is a legacy group node '${group[1]}'; ungroup it in ComfyUI first`);
@@ -136,16 +132,17 @@ function rejectUnsupported(graph: UiGraph, active: readonly UiNode[]): void {
 
 /**
  * UI (litegraph, schema 0.4 or 1) to API format, following ComfyUI frontend's graphToPrompt
- * (src/utils/executionUtil.ts): widget values by `input_order`, links resolved through Reroutes,
- * Primitive nodes and bypassed nodes, muted and virtual nodes dropped.
+ * (src/utils/executionUtil.ts): subgraphs inlined, widget values by `input_order`, links resolved
+ * through Reroutes, Primitive nodes and bypassed nodes, muted and virtual nodes dropped.
  * Throws UiWorkflowError, UnknownNodeTypesError or UnsupportedWorkflowFeatureError.
  */
 export function uiToApi(doc: JsonValue, objectInfo: Record<string, ObjectInfoEntry>, opts: UiToApiOptions = {}): ApiWorkflow {
-  const graph = readUiGraph(doc);
+  const warn = opts.onWarning ?? (() => {});
+  const graph = inlineSubgraphs(readUiGraph(doc), objectInfo, warn);
   const active = [...graph.nodes.values()].filter((n) => n.mode !== MODE_MUTED && n.mode !== MODE_BYPASS && !VIRTUAL_NODE_TYPES.has(n.type));
   rejectUnsupported(graph, active);
   assertKnownTypes(active.map((n) => [n.id, n.type] as const), objectInfo);
-  const resolver = new LinkResolver(graph, opts.onWarning ?? (() => {}));
+  const resolver = new LinkResolver(graph, warn);
   const api: ApiWorkflow = {};
   for (const node of active) {
     const entry = objectInfo[node.type]!;

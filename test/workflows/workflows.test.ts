@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../nodes/host.js';
 import { MODEL_POOL } from '../../nodes/services.js';
 import { decodeImage } from '../../nodes/image/codec.js';
-import { parseJson } from '../../engine/index.js';
+import { apiToUi, parseJson, stringifyJson, uiToApi, type ApiWorkflow } from '../../engine/index.js';
+import { pack, type Obj } from '../engine/formats/helpers.js';
 import type { Tensor } from '../../nodes/runtime/tensor.js';
 import { classify, ensureToyworld, meanColour, MODELS_DIR } from '../nodes/diffusion/helpers.js';
 import { writeWorkflowInputs } from './helpers.js';
@@ -24,10 +25,11 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-async function run(name: string, edit?: (wf: Record<string, { class_type: string; inputs: Record<string, unknown> }>) => void): Promise<Tensor> {
+type Edit = (wf: Record<string, { class_type: string; inputs: Record<string, unknown> }>) => ApiWorkflow | void;
+
+async function run(name: string, edit?: Edit): Promise<Tensor> {
   const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8')) as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
-  edit?.(wf);
-  const res = await host.engine.run(wf);
+  const res = await host.engine.run(edit?.(wf) ?? wf);
   expect(res.error?.message).toBeUndefined();
   expect(res.status).toBe('success');
   const images = Object.values(res.outputs).flatMap((ui) => (ui.images ?? []) as { filename: string; subfolder: string }[]);
@@ -51,6 +53,18 @@ describe('shipped workflows (toyworld)', () => {
     const img = await run('hires-fix');
     expect(img.shape.slice(1, 3)).toEqual([256, 256]);
     expect((await classify(pool(), img)).label).toBe('purple cross');
+  });
+
+  it('txt2img with its sampler and decoder packed into a ComfyUI subgraph draws the same pixels', async () => {
+    const plain = await run('txt2img');
+    const info = host.engine.objectInfo();
+    const packed = await run('txt2img', (wf) => {
+      const ui = parseJson(stringifyJson(apiToUi(wf as ApiWorkflow, info))) as Obj;
+      const api = uiToApi(pack(ui, [3, 8], 50), info);
+      expect(Object.keys(api).sort()).toEqual(['4', '5', '50:3', '50:8', '6', '7', '9']);
+      return api;
+    });
+    expect(packed.data).toEqual(plain.data);
   });
 
   it('hires-fix with bislerp latent upscaling keeps the class', async () => {

@@ -61,25 +61,51 @@ interface UiExtras {
  * Positions, titles, seed controls and (with `sizes`) widths: what a UI document holds beyond the
  * API prompt. Sizes are read only from opened documents, not from api-to-ui's estimates.
  */
+/** Subgraph definitions of a UI document by id (ComfyUI frontend: definitions.subgraphs). */
+function subgraphDefinitions(ui: JsonObject): Map<string, JsonObject> {
+  const list = isObject(ui.definitions) ? ui.definitions.subgraphs : undefined;
+  const defs = new Map<string, JsonObject>();
+  if (Array.isArray(list)) for (const d of list) if (isObject(d) && typeof d.id === 'string') defs.set(d.id, d);
+  return defs;
+}
+
+/** NOTE: deeper nesting than the engine's inliner accepts never reaches the editor. */
+const MAX_SUBGRAPH_DEPTH = 32;
+
 function uiExtras(ui: JsonObject, info: ObjectInfo, sizes: boolean): Map<string, UiExtras> {
   const out = new Map<string, UiExtras>();
-  const nodes = Array.isArray(ui.nodes) ? ui.nodes : [];
-  for (const raw of nodes) {
-    if (!isObject(raw)) continue;
-    const id = idOf(raw.id);
-    if (id === undefined) continue;
-    const controls: Record<string, SeedControl> = {};
-    const entry = typeof raw.type === 'string' && Object.hasOwn(info, raw.type) ? info[raw.type] : undefined;
-    const wv = raw.widgets_values;
-    if (entry && Array.isArray(wv)) {
-      layoutFor(entry, wv.length).forEach((p, i) => {
-        if (p.role === 'control' && isSeedControl(wv[i])) controls[p.input] = wv[i];
-      });
+  const defs = subgraphDefinitions(ui);
+  const visit = (nodes: readonly JsonValue[], prefix: string, shift: [number, number], depth: number): void => {
+    for (const raw of nodes) {
+      if (!isObject(raw)) continue;
+      const own = idOf(raw.id);
+      if (own === undefined) continue;
+      const id = prefix + own;
+      const controls: Record<string, SeedControl> = {};
+      const entry = typeof raw.type === 'string' && Object.hasOwn(info, raw.type) ? info[raw.type] : undefined;
+      const wv = raw.widgets_values;
+      if (entry && Array.isArray(wv)) {
+        layoutFor(entry, wv.length).forEach((p, i) => {
+          if (p.role === 'control' && isSeedControl(wv[i])) controls[p.input] = wv[i];
+        });
+      }
+      const at = pairOf(raw.pos);
+      const pos: [number, number] | undefined = at ? [at[0] + shift[0], at[1] + shift[1]] : undefined;
+      const size = sizes ? pairOf(raw.size) : undefined;
+      const width = size && Number.isFinite(size[0]) && size[0] > 0 ? Math.max(MIN_WIDTH, Math.round(size[0])) : undefined;
+      out.set(id, { pos, width, title: typeof raw.title === 'string' ? raw.title : undefined, controls });
+      // The engine inlines subgraphs as `instance:inner`; their nodes unfold where the instance stood.
+      const def = typeof raw.type === 'string' ? defs.get(raw.type) : undefined;
+      if (def && Array.isArray(def.nodes) && depth < MAX_SUBGRAPH_DEPTH) {
+        const inner = def.nodes.flatMap((n) => (isObject(n) ? [pairOf(n.pos)] : [])).filter((p) => p !== undefined);
+        const left = inner.length ? Math.min(...inner.map((p) => p[0])) : 0;
+        const top = inner.length ? Math.min(...inner.map((p) => p[1])) : 0;
+        const origin = pos ?? [0, 0];
+        visit(def.nodes, `${id}:`, [origin[0] - left, origin[1] - top], depth + 1);
+      }
     }
-    const size = sizes ? pairOf(raw.size) : undefined;
-    const width = size && Number.isFinite(size[0]) && size[0] > 0 ? Math.max(MIN_WIDTH, Math.round(size[0])) : undefined;
-    out.set(id, { pos: pairOf(raw.pos), width, title: typeof raw.title === 'string' ? raw.title : undefined, controls });
-  }
+  };
+  visit(Array.isArray(ui.nodes) ? ui.nodes : [], '', [0, 0], 0);
   return out;
 }
 

@@ -115,3 +115,81 @@ export const TEST_INFO: Record<string, ObjectInfoEntry> = {
   Decode: entry('Decode', { samples: ['LATENT', {}], vae: ['VAE', {}] }, ['IMAGE']),
   Legacy: entry('Legacy', { noise_seed: ['INT', { default: 0 }], tags: ['STRING', {}] }, ['INT']),
 };
+
+export type Obj = { [k: string]: JsonValue };
+type Link = [number, number, number, number, number, string];
+
+let uuidCounter = 0;
+const uuid = () => `00000000-0000-4000-8000-${String(++uuidCounter).padStart(12, '0')}`;
+
+/**
+ * Does what the ComfyUI frontend's "Convert to Subgraph" does to a 0.4 document: the nodes `ids`
+ * move into a new definition (links inside become object links, links across the boundary go through
+ * the -10 input node and -20 output node), and one instance node `instanceId` takes their place.
+ */
+export function pack(doc: Obj, ids: number[], instanceId: number): Obj {
+  const inside = new Set(ids);
+  const nodes = doc.nodes as Obj[];
+  const links = (doc.links as Link[]).filter((l) => l !== null);
+  const defId = uuid();
+  const inputs: Obj[] = [];
+  const outputs: Obj[] = [];
+  const inner: Obj[] = [];
+  const outer: Link[] = [];
+  const instanceIn: Obj[] = [];
+  const instanceOut: Obj[] = [];
+  let nextLink = Math.max(0, ...links.map((l) => l[0])) + 1000;
+  const sourceKey = (l: Link) => `${l[1]}/${l[2]}`;
+  const inputFor = new Map<string, number>();
+  const outputFor = new Map<string, number>();
+  for (const l of links) {
+    const [id, from, fromSlot, to, toSlot, type] = l;
+    const obj = (originId: number, originSlot: number, targetId: number, targetSlot: number) => ({ id, origin_id: originId, origin_slot: originSlot, target_id: targetId, target_slot: targetSlot, type });
+    if (inside.has(from) && inside.has(to)) inner.push(obj(from, fromSlot, to, toSlot));
+    else if (!inside.has(from) && inside.has(to)) {
+      let k = inputFor.get(sourceKey(l));
+      if (k === undefined) {
+        k = inputs.length;
+        inputFor.set(sourceKey(l), k);
+        inputs.push({ id: uuid(), name: `in_${k}`, type, linkIds: [] });
+        const outerId = nextLink++;
+        outer.push([outerId, from, fromSlot, instanceId, k, type]);
+        instanceIn.push({ name: `in_${k}`, type, link: outerId });
+      }
+      (inputs[k]!.linkIds as number[]).push(id);
+      inner.push(obj(-10, k, to, toSlot));
+    } else if (inside.has(from) && !inside.has(to)) {
+      let j = outputFor.get(sourceKey(l));
+      if (j === undefined) {
+        j = outputs.length;
+        outputFor.set(sourceKey(l), j);
+        const innerId = nextLink++;
+        outputs.push({ id: uuid(), name: `out_${j}`, type, linkIds: [innerId] });
+        inner.push({ id: innerId, origin_id: from, origin_slot: fromSlot, target_id: -20, target_slot: j, type });
+        instanceOut.push({ name: `out_${j}`, type, links: [] });
+      }
+      outer.push([id, instanceId, j, to, toSlot, type]);
+      (instanceOut[j]!.links as number[]).push(id);
+    } else outer.push(l);
+  }
+  const definition: Obj = {
+    id: defId,
+    version: 1,
+    state: { lastGroupId: 0, lastNodeId: 0, lastLinkId: 0, lastRerouteId: 0 },
+    revision: 0,
+    config: {},
+    name: `packed ${ids.join(',')}`,
+    inputNode: { id: -10, bounding: [0, 0, 120, 60] },
+    outputNode: { id: -20, bounding: [900, 0, 120, 60] },
+    inputs,
+    outputs,
+    widgets: [],
+    nodes: nodes.filter((n) => inside.has(n.id as number)),
+    groups: [],
+    links: inner,
+    extra: {},
+  };
+  const instance: Obj = { id: instanceId, type: defId, pos: [0, 0], size: [200, 100], flags: {}, order: 0, mode: 0, inputs: instanceIn, outputs: instanceOut, properties: { proxyWidgets: [] }, widgets_values: [] };
+  const defs = ((doc.definitions as Obj | undefined)?.subgraphs as Obj[] | undefined) ?? [];
+  return { ...doc, nodes: [...nodes.filter((n) => !inside.has(n.id as number)), instance], links: outer, definitions: { subgraphs: [...defs, definition] } };
+}

@@ -244,9 +244,8 @@ describe('uiToApi errors', () => {
     expect(u.message).toBe('unknown node types: Mystery (nodes 1, 2); Other (node 3)');
   });
 
-  it('names subgraph instances as unsupported', () => {
-    const id = '11111111-2222-3333-4444-555555555555';
-    const d = doc([node(1, id)], [], { version: 1, definitions: { subgraphs: [{ id, nodes: [], links: [] }] } });
+  it('names legacy group nodes as unsupported', () => {
+    const d = doc([node(1, 'workflow>My group')], [], { extra: { groupNodes: { 'My group': { nodes: [], links: [] } } } });
     expect(() => uiToApi(d, TEST_INFO)).toThrow(UnsupportedWorkflowFeatureError);
   });
 

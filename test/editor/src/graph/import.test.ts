@@ -104,4 +104,39 @@ describe('editor workflow import/export', () => {
     expect(() => importDocument(parseJson('{"a": 1}'), info, specs)).toThrow(/not a workflow/);
     expect(() => importDocument(parseJson('{"1": {"class_type": "NoSuchNode", "inputs": {}}}'), info, specs)).toThrow(/NoSuchNode/);
   });
+
+  it('opens a ComfyUI document with a subgraph: inner nodes inlined as instance:inner, unfolded where the instance stood', () => {
+    const sg = '11111111-2222-4333-8444-555555555555';
+    const up = (id: number, link: number, pos: [number, number]) => ({
+      id, type: 'LatentUpscaleBy', pos, size: [300, 80], mode: 0,
+      inputs: [{ name: 'samples', type: 'LATENT', link }], outputs: [{ name: 'LATENT', type: 'LATENT', links: [] }], widgets_values: ['bilinear', 1.5],
+    });
+    const doc = {
+      version: 0.4,
+      nodes: [
+        { id: 1, type: 'EmptyLatentImage', pos: [100, 100], size: [300, 100], mode: 0, inputs: [], outputs: [{ name: 'LATENT', type: 'LATENT', links: [1] }], widgets_values: [256, 256, 1] },
+        { id: 5, type: sg, pos: [500, 300], size: [200, 60], mode: 0, inputs: [{ name: 'samples', type: 'LATENT', link: 1 }], outputs: [{ name: 'LATENT', type: 'LATENT', links: [2] }], properties: {}, widgets_values: [] },
+        up(6, 2, [900, 100]),
+      ],
+      links: [[1, 1, 0, 5, 0, 'LATENT'], [2, 5, 0, 6, 0, 'LATENT']],
+      definitions: {
+        subgraphs: [{
+          id: sg, name: 'twice', inputs: [{ id: 'i', name: 'samples', type: 'LATENT', linkIds: [10] }], outputs: [{ id: 'o', name: 'LATENT', type: 'LATENT', linkIds: [12] }],
+          nodes: [up(3, 10, [40, 70]), up(4, 11, [440, 90])],
+          links: [
+            { id: 10, origin_id: -10, origin_slot: 0, target_id: 3, target_slot: 0, type: 'LATENT' },
+            { id: 11, origin_id: 3, origin_slot: 0, target_id: 4, target_slot: 0, type: 'LATENT' },
+            { id: 12, origin_id: 4, origin_slot: 0, target_id: -20, target_slot: 0, type: 'LATENT' },
+          ],
+        }],
+      },
+    };
+    const { graph, warnings } = importDocument(parseJson(stringifyJson(doc)), info, specs);
+    expect(warnings).toEqual([]);
+    expect(graph.nodes.map((n) => n.id).sort()).toEqual(['1', '5:3', '5:4', '6']);
+    expect(graph.nodes.find((n) => n.id === '5:3')!.position).toEqual({ x: 500, y: 300 });
+    expect(graph.nodes.find((n) => n.id === '5:4')!.position).toEqual({ x: 900, y: 320 });
+    const edges = graph.edges.map((e) => `${e.source}->${e.target}`).sort();
+    expect(edges).toEqual(['1->5:3', '5:3->5:4', '5:4->6']);
+  });
 });
