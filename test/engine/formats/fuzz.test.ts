@@ -4,7 +4,7 @@ import { uiToApi } from '../../../engine/formats/ui-to-api.js';
 import { migrate } from '../../../engine/formats/migrate.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { isObject } from '../../../engine/formats/ui-graph.js';
-import { EXAMPLES, TEST_INFO, loadExample, objectInfoFromPrompt } from './helpers.js';
+import { EXAMPLES, TEST_INFO, loadExample, objectInfoFromPrompt, pack, type Obj } from './helpers.js';
 import { mulberry32 } from '../../../toyworld/prng.js';
 
 type Rng = () => number;
@@ -123,6 +123,9 @@ describe('fuzzed UI documents never crash the converter', () => {
       const ex = loadExample(f);
       return { doc: ex.workflow, info: objectInfoFromPrompt(ex.prompt) };
     }),
+    // Subgraphs: two nodes of the rich document packed, and a subgraph nested in another.
+    { doc: pack(richDoc() as Obj, [3, 4], 60), info: TEST_INFO },
+    { doc: pack(pack(richDoc() as Obj, [3], 60), [60, 5], 70), info: TEST_INFO },
   ];
 
   it('converts the unmutated bases', () => {
