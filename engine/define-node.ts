@@ -5,6 +5,7 @@ import type { FileAccess } from './files.js';
 import type { ApiWorkflow } from './workflow.js';
 import { NodeDefinitionError } from './errors.js';
 import { isSocketId } from './socket-types.js';
+import type { InferredShapes, Shape } from './shapes.js';
 
 /** A small encoded preview image attached to a progress event (ComfyUI binary preview frames). */
 export interface PreviewImage {
@@ -85,6 +86,11 @@ export interface NodeSpec<R extends InputMap, P extends InputMap, H extends Hidd
   fingerprint?(inputs: InputValues<R, P, H, L>, services: Services): string | Promise<string>;
   /** ComfyUI VALIDATE_INPUTS: return an error message, or undefined when valid. */
   check?(inputs: Partial<InputValues<R, P, H, L>>): string | undefined;
+  /**
+   * Output shapes without running, for the editor: `values` holds the constant inputs, `shapes` the
+   * shapes of what feeds the linked ones (when known). Pure and quick; may read file headers.
+   */
+  infer?(values: Partial<InputValues<R, P, H, L>>, shapes: Partial<Record<keyof R | keyof P, Shape>>, services: Services): InferredShapes<keyof O> | Promise<InferredShapes<keyof O>>;
   run(ctx: NodeContext, inputs: InputValues<R, P, H, L>): Promise<RunResult<O>> | RunResult<O>;
 }
 
@@ -105,6 +111,7 @@ export interface NodeDefinition {
   readonly experimental: boolean;
   fingerprint?(inputs: Record<string, unknown>, services: Services): string | Promise<string>;
   check?(inputs: Record<string, unknown>): string | undefined;
+  infer?(values: Record<string, unknown>, shapes: Record<string, Shape | undefined>, services: Services): InferredShapes<string> | Promise<InferredShapes<string>>;
   run(ctx: NodeContext, inputs: Record<string, unknown>): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
@@ -148,6 +155,10 @@ export function defineNode<
     // erased record has the declared shape; this is the one place that narrowing happens.
     fingerprint: spec.fingerprint ? (inp, services) => spec.fingerprint!(inp as InputValues<R, P, H, L>, services) : undefined,
     check: spec.check ? (inp) => spec.check!(inp as Partial<InputValues<R, P, H, L>>) : undefined,
+    // The engine fills `values` only with constants that match their input's kind.
+    infer: spec.infer
+      ? (values, shapes, services) => spec.infer!(values as Partial<InputValues<R, P, H, L>>, shapes as Partial<Record<keyof R | keyof P, Shape>>, services) as InferredShapes<string> | Promise<InferredShapes<string>>
+      : undefined,
     run: (ctx, inp) => spec.run(ctx, inp as InputValues<R, P, H, L>),
   };
   return Object.freeze(def);

@@ -11,6 +11,7 @@ import { validateWorkflow, type ValidateOptions } from './validate/validate-work
 import { execute } from './executor.js';
 import { objectInfo, objectInfoEntry } from './object-info.js';
 import { ValidationFailedError } from './errors.js';
+import { inferShapes, type WorkflowShapes } from './shapes.js';
 
 export interface EngineOptions {
   registry: NodeRegistry;
@@ -62,6 +63,11 @@ export class Engine {
   objectInfoFor(type: string): ObjectInfoEntry | undefined {
     const def = this.registry.get(type);
     return def ? objectInfoEntry(def, this.services) : undefined;
+  }
+
+  /** Output shapes of every node, without running (nulls where unknown); accepts incomplete workflows. */
+  inferShapes(workflow: unknown): Promise<WorkflowShapes> {
+    return inferShapes(workflow, this.registry, this.services);
   }
 
   /** Validates then executes; throws ValidationFailedError (with every error) when nothing can run. */

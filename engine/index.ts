@@ -17,5 +17,6 @@ export { cacheKey } from './cache/cache-key.js';
 export { ancestorsOf } from './graph/reachable.js';
 export { topoSort } from './graph/topo-sort.js';
 export { Engine, type EngineOptions, type RunOptions } from './engine.js';
+export { inferShapes, type Shape, type InferredShapes, type WorkflowShapes } from './shapes.js';
 export type { ExecutionResult } from './executor.js';
 export * from './formats/index.js';

@@ -59,6 +59,12 @@ const ROUTES: Record<string, Route> = {
   'GET /view': async (ctx, _req, res, url) => (await handleView(url.searchParams, ctx.folders, res), NO_BODY),
   'POST /upload/image': async (ctx, req) => handleUpload(req, ctx.folders, ctx.maxUploadBytes, false),
   'POST /upload/mask': async (ctx, req) => handleUpload(req, ctx.folders, ctx.maxUploadBytes, true),
+  // latentflow's own: output shapes of a (possibly incomplete) prompt without running it.
+  'POST /latentflow/shapes': async (ctx, req) => {
+    const body = await readJsonObject(req);
+    if (!('prompt' in body)) throw new HttpError(400, "the body needs a 'prompt' (API format)");
+    return { shapes: await ctx.engine.inferShapes(body.prompt) };
+  },
 };
 
 /** Routes with one trailing path parameter. */

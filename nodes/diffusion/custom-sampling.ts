@@ -149,6 +149,7 @@ export const SamplerCustom = defineNode({
     latent_image: LATENT,
   },
   outputs: { output: LATENT, denoised_output: LATENT },
+  infer: (_v, { latent_image }) => ({ output: latent_image, denoised_output: latent_image }),
   run: (ctx, i) =>
     sampleCustom(ctx, i.add_noise ? randomNoise(i.noise_seed) : { ...EMPTY_NOISE, seed: i.noise_seed }, { model: i.model, positive: i.positive, negative: i.negative, cfg: i.cfg }, i.sampler, i.sigmas, i.latent_image),
 });
@@ -159,5 +160,6 @@ export const SamplerCustomAdvanced = defineNode({
   version: '1.0.0',
   inputs: { noise: NOISE, guider: GUIDER, sampler: SAMPLER, sigmas: SIGMAS, latent_image: LATENT },
   outputs: { output: LATENT, denoised_output: LATENT },
+  infer: (_v, { latent_image }) => ({ output: latent_image, denoised_output: latent_image }),
   run: (ctx, i) => sampleCustom(ctx, i.noise, i.guider, i.sampler, i.sigmas, i.latent_image),
 });

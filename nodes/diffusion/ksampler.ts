@@ -72,6 +72,7 @@ export const KSampler = defineNode({
     denoise: FLOAT({ default: 1.0, min: 0.0, max: 1.0, step: 0.01, tooltip: 'The amount of denoising applied, lower values will maintain the structure of the initial image allowing for image to image sampling.' }),
   },
   outputs: { LATENT },
+  infer: (_v, { latent_image }) => ({ LATENT: latent_image }),
   async run(ctx, i) {
     const latent = await commonKSampler(ctx, {
       model: i.model, seed: i.seed, steps: i.steps, cfg: i.cfg, samplerName: i.sampler_name, scheduler: i.scheduler,
@@ -102,6 +103,7 @@ export const KSamplerAdvanced = defineNode({
     return_with_leftover_noise: COMBO(['disable', 'enable']),
   },
   outputs: { LATENT },
+  infer: (_v, { latent_image }) => ({ LATENT: latent_image }),
   async run(ctx, i) {
     const latent = await commonKSampler(ctx, {
       model: i.model, seed: i.noise_seed, steps: i.steps, cfg: i.cfg, samplerName: i.sampler_name, scheduler: i.scheduler,

@@ -7,6 +7,7 @@ import { commonUpscale, type UpscaleMethod } from '../image/resample.js';
 import { Tensor } from '../runtime/tensor.js';
 import { LATENT, MASK, type Latent } from '../sockets.js';
 import { MAX_RESOLUTION } from './conditioning.js';
+import { SD_LATENT_CHANNELS, latentScaleByCells, latentUpscaleCells } from './shape-rules.js';
 
 export const LATENT_UPSCALE_METHODS = ['nearest-exact', 'bilinear', 'area', 'bicubic', 'bislerp'] as const satisfies readonly (UpscaleMethod | 'bislerp')[];
 const CROP_METHODS = ['disabled', 'center'] as const;
@@ -23,8 +24,9 @@ export const EmptyLatentImage = defineNode({
     batch_size: INT({ default: 1, min: 1, max: 4096, tooltip: 'The number of latent images in the batch.' }),
   },
   outputs: { LATENT },
+  infer: ({ width, height, batch_size }) => (width !== undefined && height !== undefined ? { LATENT: [batch_size ?? 1, SD_LATENT_CHANNELS, Math.floor(height / 8), Math.floor(width / 8)] } : {}),
   run: (_ctx, { width, height, batch_size }) => ({
-    LATENT: { samples: Tensor.zeros([batch_size, 4, Math.floor(height / 8), Math.floor(width / 8)]) },
+    LATENT: { samples: Tensor.zeros([batch_size, SD_LATENT_CHANNELS, Math.floor(height / 8), Math.floor(width / 8)]) },
   }),
 });
 
@@ -35,6 +37,7 @@ export const SetLatentNoiseMask = defineNode({
   version: '1.0.0',
   inputs: { samples: LATENT, mask: MASK },
   outputs: { LATENT },
+  infer: (_v, { samples }) => ({ LATENT: samples }),
   run: (_ctx, { samples, mask }) => {
     const h = mask.shape[mask.shape.length - 2];
     const w = mask.shape[mask.shape.length - 1];
@@ -59,21 +62,16 @@ export const LatentUpscale = defineNode({
     crop: COMBO(CROP_METHODS),
   },
   outputs: { LATENT },
+  infer: ({ width, height }, { samples }) => {
+    if (!samples || width === undefined || height === undefined) return {};
+    const [b, c, lh, lw] = samples as [number, number, number, number];
+    const cells = latentUpscaleCells(lh, lw, width, height);
+    return { LATENT: cells ? [b, c, ...cells] : samples };
+  },
   run: (_ctx, { samples, upscale_method, width, height, crop }) => {
-    if (width === 0 && height === 0) return { LATENT: samples };
     const [, , lh, lw] = samples.samples.shape;
-    // NOTE: ComfyUI computes the missing side from the latent's aspect ratio this way (in its units).
-    if (width === 0) {
-      height = Math.max(64, height);
-      width = Math.max(64, Math.round((lw * height) / lh));
-    } else if (height === 0) {
-      width = Math.max(64, width);
-      height = Math.max(64, Math.round((lh * width) / lw));
-    } else {
-      width = Math.max(64, width);
-      height = Math.max(64, height);
-    }
-    return { LATENT: upscaleLatent(samples, Math.floor(width / 8), Math.floor(height / 8), upscale_method, crop) };
+    const cells = latentUpscaleCells(lh!, lw!, width, height);
+    return { LATENT: cells ? upscaleLatent(samples, cells[1], cells[0], upscale_method, crop) : samples };
   },
 });
 
@@ -88,9 +86,15 @@ export const LatentUpscaleBy = defineNode({
     scale_by: FLOAT({ default: 1.5, min: 0.01, max: 8.0, step: 0.01 }),
   },
   outputs: { LATENT },
+  infer: ({ scale_by }, { samples }) => {
+    if (!samples || scale_by === undefined) return {};
+    const [b, c, h, w] = samples as [number, number, number, number];
+    return { LATENT: [b, c, ...latentScaleByCells(h, w, scale_by)] };
+  },
   run: (_ctx, { samples, upscale_method, scale_by }) => {
     const [, , h, w] = samples.samples.shape;
-    return { LATENT: upscaleLatent(samples, Math.round(w * scale_by), Math.round(h * scale_by), upscale_method, 'disabled') };
+    const [th, tw] = latentScaleByCells(h!, w!, scale_by);
+    return { LATENT: upscaleLatent(samples, tw, th, upscale_method, 'disabled') };
   },
 });
 
@@ -141,6 +145,7 @@ export const LatentComposite = defineNode({
     feather: INT({ default: 0, min: 0, max: MAX_RESOLUTION, step: 8 }),
   },
   outputs: { LATENT },
+  infer: (_v, { samples_to }) => ({ LATENT: samples_to }),
   run: (_ctx, { samples_to, samples_from, x, y, feather }) => ({
     LATENT: { ...samples_to, samples: compositeLatent(samples_to.samples, samples_from.samples, Math.floor(x / 8), Math.floor(y / 8), Math.floor(feather / 8)) },
   }),

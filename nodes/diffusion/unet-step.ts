@@ -31,6 +31,7 @@ export const UNetStep = defineNode({
   },
   optional: { noise_seed: seedInput('Seeds the fresh noise of ancestral and SDE samplers.') },
   outputs: { LATENT },
+  infer: (_v, { latent }) => ({ LATENT: latent }),
   async run(ctx, i) {
     if (i.sigma_to > i.sigma_from) throw new SigmaOrderError(`sigma_to ${i.sigma_to} is above sigma_from ${i.sigma_from}`);
     if (i.sigma_from <= 0) return { LATENT: i.latent };

@@ -5,6 +5,7 @@ import { Tensor } from '../runtime/tensor.js';
 import { IMAGE, LATENT, MASK, VAE } from '../sockets.js';
 import { cropToMultiple, decodeLatent, vaeDecode, vaeEncode, vaeOutputToImage, VaeError } from './vae-codec.js';
 import type { VaeModel } from './types.js';
+import { imageOfLatent, latentOfImage } from './shape-rules.js';
 
 export const VAEEncode = defineNode({
   type: 'VAEEncode',
@@ -13,6 +14,7 @@ export const VAEEncode = defineNode({
   version: '1.0.0',
   inputs: { pixels: IMAGE, vae: VAE },
   outputs: { LATENT },
+  infer: (_v, { pixels }) => ({ LATENT: pixels && latentOfImage(pixels) }),
   async run(ctx, { pixels, vae }) {
     return { LATENT: { samples: await vaeEncode(vae, pixels, ctx.signal) } };
   },
@@ -26,6 +28,7 @@ export const VAEDecode = defineNode({
   description: 'Decodes latent images back into pixel space images.',
   inputs: { samples: LATENT, vae: VAE },
   outputs: { IMAGE },
+  infer: (_v, { samples }) => ({ IMAGE: samples && imageOfLatent(samples) }),
   async run(ctx, { samples, vae }) {
     return { IMAGE: await vaeDecode(vae, samples.samples, ctx.signal) };
   },
@@ -129,6 +132,7 @@ export const VAEDecodeTiled = defineNode({
     temporal_overlap: INT({ default: 8, min: 4, max: 4096, step: 4, tooltip: 'Only used for video VAEs: Amount of frames to overlap.' }),
   },
   outputs: { IMAGE },
+  infer: (_v, { samples }) => ({ IMAGE: samples && imageOfLatent(samples) }),
   async run(ctx, { samples, vae, tile_size, overlap }) {
     return { IMAGE: await decodeTiled(vae, samples.samples, tile_size, overlap, ctx.signal) };
   },
@@ -168,6 +172,7 @@ export const VAEEncodeForInpaint = defineNode({
   version: '1.0.0',
   inputs: { pixels: IMAGE, vae: VAE, mask: MASK, grow_mask_by: INT({ default: 6, min: 0, max: 64, step: 1 }) },
   outputs: { LATENT },
+  infer: (_v, { pixels }) => ({ LATENT: pixels && latentOfImage(pixels) }),
   async run(ctx, { pixels, vae, mask, grow_mask_by }) {
     const [, PH, PW] = pixels.shape;
     const mh = mask.shape[mask.shape.length - 2];

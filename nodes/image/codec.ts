@@ -24,6 +24,15 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
   return { image: new Tensor('float32', rgb, [1, h, w, 3]), mask: new Tensor('float32', mask, [1, h, w]), hasAlpha: meta.hasAlpha === true };
 }
 
+/** Pixel size after EXIF orientation, and whether there is alpha, read from the header only. */
+export async function imageHeader(bytes: Uint8Array): Promise<{ width: number; height: number; hasAlpha: boolean }> {
+  const meta = await sharp(bytes).metadata();
+  if (!meta.width || !meta.height) throw new RangeError('the image has no size');
+  // Orientations 5-8 turn the picture a quarter, which LoadImage applies.
+  const turned = (meta.orientation ?? 1) >= 5;
+  return { width: turned ? meta.height : meta.width, height: turned ? meta.width : meta.height, hasAlpha: meta.hasAlpha === true };
+}
+
 /**
  * Row `b` of an IMAGE batch as 8-bit, as ComfyUI's SaveImage makes it: numpy's float32
  * `clip(255 * x, 0, 255).astype(uint8)`, which truncates (so k/255 comes back as k).

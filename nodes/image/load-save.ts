@@ -5,7 +5,7 @@ import path from 'node:path';
 import { defineNode, COMBO, STRING, NodeInputError, writePngText, asciiJson, stringifyJson, containedPath, type NodeContext, type ApiWorkflow, type Services } from '../../engine/index.js';
 import { IMAGE, MASK } from '../sockets.js';
 import { FOLDERS } from '../services.js';
-import { decodeImage, encodePng } from './codec.js';
+import { decodeImage, encodePng, imageHeader } from './codec.js';
 import { Tensor } from '../runtime/tensor.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|bmp|tiff?|avif)$/i;
@@ -52,6 +52,11 @@ export const LoadImage = defineNode({
   version: '1.0.0',
   inputs: { image: COMBO(listInputImages, { imageUpload: true }) },
   outputs: { IMAGE, MASK },
+  async infer({ image }, _shapes, services) {
+    if (image === undefined) return {};
+    const { width, height, hasAlpha } = await imageHeader(await readFile(inputPath(services, image)));
+    return { IMAGE: [1, height, width, 3], MASK: hasAlpha ? [1, height, width] : [1, 64, 64] };
+  },
   async fingerprint({ image }, services) {
     const bytes = await readFile(inputPath(services, image));
     return createHash('sha256').update(bytes).digest('hex');

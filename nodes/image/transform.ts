@@ -3,6 +3,12 @@ import { IMAGE } from '../sockets.js';
 import { Tensor } from '../runtime/tensor.js';
 import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from './resample.js';
 
+/** ImageScale's output size; a 0 side keeps the aspect ratio, both 0 keep the size. */
+export function scaledSize(h: number, w: number, width: number, height: number): [h: number, w: number] {
+  if (width === 0 && height === 0) return [h, w];
+  return [height === 0 ? Math.max(1, Math.round((h * width) / w)) : height, width === 0 ? Math.max(1, Math.round((w * height) / h)) : width];
+}
+
 /** Resizes images (ComfyUI ImageScale); a 0 width or height keeps the aspect ratio. */
 export const ImageScale = defineNode({
   type: 'ImageScale',
@@ -17,11 +23,15 @@ export const ImageScale = defineNode({
     crop: COMBO(['disabled', 'center']),
   },
   outputs: { IMAGE },
+  infer: ({ width, height }, { image }) => {
+    if (!image || width === undefined || height === undefined) return {};
+    const [b, h, w, c] = image as [number, number, number, number];
+    return { IMAGE: [b, ...scaledSize(h, w, width, height), c] };
+  },
   run(_ctx, { image, upscale_method, width, height, crop }) {
     if (width === 0 && height === 0) return { IMAGE: image };
     const [, h, w] = image.shape as [number, number, number, number];
-    const outW = width === 0 ? Math.max(1, Math.round((w * height) / h)) : width;
-    const outH = height === 0 ? Math.max(1, Math.round((h * width) / w)) : height;
+    const [outH, outW] = scaledSize(h, w, width, height);
     const scaled = commonUpscale(toChannelsFirst(image), outW, outH, upscale_method, crop);
     return { IMAGE: toChannelsLast(scaled) };
   },
@@ -35,6 +45,7 @@ export const ImageInvert = defineNode({
   version: '1.0.0',
   inputs: { image: IMAGE },
   outputs: { IMAGE },
+  infer: (_v, { image }) => ({ IMAGE: image }),
   run(_ctx, { image }) {
     const out = new Float32Array(image.size);
     for (let i = 0; i < out.length; i++) out[i] = 1 - image.data[i]!;
@@ -50,6 +61,7 @@ export const ImageBatch = defineNode({
   version: '1.0.0',
   inputs: { image1: IMAGE, image2: IMAGE },
   outputs: { IMAGE },
+  infer: (_v, { image1, image2 }) => (image1 && image2 ? { IMAGE: [image1[0]! + image2[0]!, ...image1.slice(1)] } : {}),
   run(_ctx, { image1, image2 }) {
     const [b1, h, w, c] = image1.shape as [number, number, number, number];
     const [, h2, w2, c2] = image2.shape as [number, number, number, number];

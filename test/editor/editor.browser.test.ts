@@ -112,6 +112,28 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     await page.close();
   }, 120_000);
 
+  it('shows inferred shapes on outputs before running, and updates them when a size changes', async (ctx) => {
+    if (!TXT2IMG.every((t) => types.has(t))) ctx.skip('the server does not register the text-to-image nodes');
+    const page = await openEditor(browser.context, server.url);
+    for (const t of TXT2IMG) await page.locator(`[data-type="${t}"]`).first().waitFor();
+    const latent = await nodeIdOf(page, 'EmptyLatentImage');
+    const ks = await nodeIdOf(page, 'KSampler');
+    const decode = await nodeIdOf(page, 'VAEDecode');
+    const w = Number(await page.inputValue(`[data-testid="widget-${latent}-width"]`));
+    const h = Number(await page.inputValue(`[data-testid="widget-${latent}-height"]`));
+    await expect.poll(() => page.textContent(`[data-testid="shape-${latent}-0"]`).catch(() => null)).toBe(`4x${h / 8}x${w / 8}`);
+    await expect.poll(() => page.textContent(`[data-testid="shape-${ks}-0"]`).catch(() => null)).toBe(`4x${h / 8}x${w / 8}`);
+    await expect.poll(() => page.textContent(`[data-testid="shape-${decode}-0"]`).catch(() => null)).toBe(`${w}x${h}`);
+    await page.fill(`[data-testid="widget-${latent}-width"]`, '320');
+    await page.fill(`[data-testid="widget-${latent}-batch_size"]`, '2');
+    await expect.poll(() => page.textContent(`[data-testid="shape-${decode}-0"]`).catch(() => null)).toBe(`320x${h} x2`);
+    expect(await page.textContent(`[data-testid="shape-${latent}-0"]`)).toBe(`4x${h / 8}x40 x2`);
+    // Nothing is inferred for a checkpoint's MODEL, CLIP and VAE.
+    expect(await page.locator(`[data-testid^="shape-${await nodeIdOf(page, 'CheckpointLoaderSimple')}-"]`).count()).toBe(0);
+    await screenshot(page, '12-inferred-shapes');
+    await page.close();
+  }, 120_000);
+
   it('refuses an incompatible link and says why, and a widget becomes an input when linked', async (ctx) => {
     if (!TXT2IMG.every((t) => types.has(t))) ctx.skip('the server does not register the text-to-image nodes');
     const page = await openEditor(browser.context, server.url);

@@ -28,6 +28,11 @@ describe.skipIf(!ready)('txt2img on toyworld through the server', () => {
       const info = await getJson<{ CheckpointLoaderSimple: { input: { required: { ckpt_name: [string[]] } } } }>(`${srv.url}/object_info/CheckpointLoaderSimple`);
       const ckpt = info.CheckpointLoaderSimple.input.required.ckpt_name[0].find((n) => n.includes('toyworld-shapes'));
       expect(ckpt).toBeDefined();
+      // Shapes before running: what the editor shows on the outputs.
+      const shapes = await postJson(`${srv.url}/api/latentflow/shapes`, { prompt: txt2img(ckpt!) });
+      expect(shapes.status, shapes.text).toBe(200);
+      expect(shapes.json).toMatchObject({ shapes: { '5': [[1, 4, 8, 8]], '3': [[1, 4, 8, 8]], '8': [[1, 64, 64, 3]], '4': [null, null, null], '9': [] } });
+      expect((await postJson(`${srv.url}/api/latentflow/shapes`, { nothing: 1 })).status).toBe(400);
       const ws = await WsRecorder.open(srv.url, 'tw');
       const r = await postJson(`${srv.url}/prompt`, { prompt: txt2img(ckpt!), client_id: 'tw' });
       expect(r.status, r.text).toBe(200);

@@ -67,6 +67,17 @@ describe('shipped workflows (toyworld)', () => {
     expect(packed.data).toEqual(plain.data);
   });
 
+  it('shapes inferred before running match the images the workflows save', async () => {
+    for (const name of ['txt2img', 'img2img', 'inpaint', 'hires-fix', 'area-composition', 'turbo', 'image-scale']) {
+      const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8')) as ApiWorkflow;
+      const shapes = await host.engine.inferShapes(wf);
+      const save = Object.values(wf).find((n) => n.class_type === 'SaveImage')!;
+      const [from, slot] = save.inputs.images as [string, number];
+      const image = await run(name);
+      expect(shapes[from]![slot], name).toEqual(image.shape);
+    }
+  });
+
   it('hires-fix with bislerp latent upscaling keeps the class', async () => {
     let edited = 0;
     const img = await run('hires-fix', (wf) => {

@@ -69,6 +69,21 @@ export async function queuePrompt(prompt: ApiWorkflow, clientId: string, workflo
   return { promptId: id, number };
 }
 
+/** Output shapes per node id (one entry per output, null when unknown) of a prompt, without running it. */
+export type PromptShapes = Record<string, (readonly number[] | null)[]>;
+
+export async function fetchShapes(prompt: ApiWorkflow, signal?: AbortSignal): Promise<PromptShapes> {
+  const body = await request('latentflow/shapes', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: stringifyExact({ prompt }), signal });
+  const shapes = isRecord(body) ? body.shapes : undefined;
+  if (!isRecord(shapes)) throw new ApiRequestError('latentflow/shapes returned no shapes', 200, body);
+  const out: PromptShapes = {};
+  for (const [id, list] of Object.entries(shapes)) {
+    if (!Array.isArray(list)) continue;
+    out[id] = list.map((s) => (Array.isArray(s) && s.every((d) => typeof d === 'number') ? (s as number[]) : null));
+  }
+  return out;
+}
+
 export function interrupt(): Promise<JsonValue> {
   return postJson('interrupt', {});
 }

@@ -25,6 +25,8 @@ export interface NodeExec {
   readonly issues?: Readonly<Record<string, string>>;
   /** Queuing now would run this node again (graph/stale.ts). */
   readonly stale?: boolean;
+  /** Inferred output shapes, one per output (null: unknown before running). */
+  readonly shapes?: readonly (readonly number[] | null)[];
 }
 
 export interface ExecState {
@@ -46,8 +48,19 @@ export type ExecAction =
   | { kind: 'issues'; issues: ReadonlyMap<string, Readonly<Record<string, string>>>; message?: string }
   | { kind: 'clear-issues' }
   | { kind: 'stale'; ids: ReadonlySet<string> }
+  /** Output shapes of every node, as the server inferred them for the current graph. */
+  | { kind: 'shapes'; shapes: Readonly<Record<string, readonly (readonly number[] | null)[]>> }
   /** The user edited a field: its problem is stale until the next check. */
   | { kind: 'clear-issue'; node: string; input: string };
+
+function sameShapes(a: NodeExec['shapes'], b: NodeExec['shapes']): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((s, i) => {
+    const t = b[i];
+    return s === t || (s !== null && t !== null && t !== undefined && s.length === t.length && s.every((d, k) => d === t[k]));
+  });
+}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -126,6 +139,18 @@ export function reduceExec(state: ExecState, action: ExecAction, now: number, pr
     for (const id of action.ids) {
       if (nodes.get(id)?.stale) continue;
       patch(id, (e) => ({ ...e, stale: true }));
+      changed = true;
+    }
+    return changed ? { ...state, nodes } : state;
+  }
+  if (action.kind === 'shapes') {
+    let changed = false;
+    const ids = new Set([...nodes.keys(), ...Object.keys(action.shapes)]);
+    for (const id of ids) {
+      const next = Object.hasOwn(action.shapes, id) ? action.shapes[id] : undefined;
+      const e = nodes.get(id);
+      if (sameShapes(e?.shapes, next)) continue;
+      patch(id, (x) => ({ ...x, shapes: next }));
       changed = true;
     }
     return changed ? { ...state, nodes } : state;

@@ -37,6 +37,7 @@ import { queueGraph } from './queue-action.js';
 import { SearchDialog } from './SearchDialog.js';
 import { useAutosave } from './autosave.js';
 import { useStaleMarks } from './stale-marks.js';
+import { useInferredShapes } from './inferred-shapes.js';
 
 const NODE_TYPES = { lf: FlowNode };
 const CLIENT_ID = crypto.randomUUID();
@@ -77,6 +78,7 @@ export function Editor({ info: initialInfo, specs: initialSpecs, initial, notice
 
   useAutosave(store, specs, info, () => flow.getViewport());
   useStaleMarks(graph, specs, exec, execState.lastRun);
+  useInferredShapes(graph, specs, exec);
 
   useEffect(
     () =>

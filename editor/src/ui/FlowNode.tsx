@@ -7,6 +7,7 @@ import { hasWidget } from '../graph/spec.js';
 import { inHandle, inputNameOf, outHandle, type LfNode } from '../graph/types.js';
 import { useEditor } from './context.js';
 import { Widget } from './Widget.js';
+import { shapeLabel } from '../graph/shape-label.js';
 
 function statusText(st: NodeExec): string {
   switch (st.status) {
@@ -87,6 +88,11 @@ function FlowNodeView({ id, data, selected, width }: NodeProps<LfNode>): ReactEl
         <div className="lf-outputs">
           {spec?.outputs.map((o, i) => (
             <div key={i} className="lf-row lf-row-out">
+              {st.shapes?.[i] && (
+                <span className="lf-shape" data-testid={`shape-${id}-${i}`} title="inferred before running">
+                  {shapeLabel(o.type, st.shapes[i]!)}
+                </span>
+              )}
               <span className="lf-label">{o.name}</span>
               <Handle
                 type="source"

@@ -131,4 +131,18 @@ describe('reduceExec', () => {
     const started = reduceExec(t, { kind: 'ws', type: 'execution_start', data: { prompt_id: 'p1' } }, 1, prompts);
     expect(started.nodes.get('9')).toMatchObject({ status: 'pending', stale: true });
   });
+
+  it('sets inferred shapes per node, clears those no longer known, and keeps the state when nothing changed', () => {
+    const a = reduceExec(EMPTY_EXEC, { kind: 'shapes', shapes: { '5': [[1, 4, 64, 64]], '4': [null, null, null] } }, 0, prompts);
+    expect(a.nodes.get('5')!.shapes).toEqual([[1, 4, 64, 64]]);
+    expect(a.nodes.get('4')!.shapes).toEqual([null, null, null]);
+    const same = reduceExec(a, { kind: 'shapes', shapes: { '5': [[1, 4, 64, 64]], '4': [null, null, null] } }, 0, prompts);
+    expect(same).toBe(a);
+    const b = reduceExec(a, { kind: 'shapes', shapes: { '5': [[2, 4, 64, 64]] } }, 0, prompts);
+    expect(b.nodes.get('5')!.shapes).toEqual([[2, 4, 64, 64]]);
+    expect(b.nodes.get('4')!.shapes).toBeUndefined();
+    // Untouched entries keep their identity, so only changed nodes re-render.
+    const c = reduceExec(b, { kind: 'shapes', shapes: { '5': [[2, 4, 64, 64]], '3': [[2, 4, 64, 64]] } }, 0, prompts);
+    expect(c.nodes.get('5')).toBe(b.nodes.get('5'));
+  });
 });
