@@ -49,6 +49,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     redis: flags.redis !== undefined ? { url: flags.redis } : undefined,
   });
   process.stdout.write(`latentflow: serving on ${server.url} (data in ${server.host.folders.data}; recovery ${server.recoveryMs.toFixed(1)} ms)\n`);
+  // The editor keeps the token after the first visit to this address and drops it from the address bar.
+  if (flags.token) process.stdout.write(`latentflow: editor at ${server.url}/?token=${encodeURIComponent(flags.token)}\n`);
   const stop = () => {
     process.stderr.write('latentflow: shutting down\n');
     void server.close().then(() => process.exit(0));

@@ -1,7 +1,8 @@
 import { useEffect, useState, type ReactElement } from 'react';
 import { ReactFlowProvider } from '@xyflow/react';
 import { parseJson } from '../../engine/json.js';
-import { fetchObjectInfo } from './api/client.js';
+import { ApiRequestError, fetchObjectInfo } from './api/client.js';
+import { storeToken, storedToken } from './api/auth.js';
 import { buildDefaultGraph } from './graph/default-workflow.js';
 import { importDocument } from './graph/import.js';
 import { readNodeSpecs, type NodeSpec, type ObjectInfo } from './graph/spec.js';
@@ -42,9 +43,30 @@ function firstGraph(info: ObjectInfo, specs: ReadonlyMap<string, NodeSpec>): { g
   return { graph: { nodes: [], edges: [] }, notice: problems.join('; ') };
 }
 
+/** Asked when the server answers 401: it was started with --token and this browser has none (or a wrong one). */
+function TokenForm({ hadToken }: { hadToken: boolean }): ReactElement {
+  const [value, setValue] = useState('');
+  return (
+    <form
+      className="lf-fatal"
+      data-testid="token-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        storeToken(value.trim());
+        location.reload();
+      }}
+    >
+      <p>{hadToken ? 'The server refused the stored access token.' : 'This latentflow server needs its access token (latentflow serve --token).'}</p>
+      <input data-testid="token-input" type="password" autoFocus value={value} onChange={(e) => setValue(e.target.value)} placeholder="access token" />
+      <button type="submit">Connect</button>
+    </form>
+  );
+}
+
 export function App(): ReactElement {
   const [ready, setReady] = useState<Ready>();
   const [error, setError] = useState<string>();
+  const [needsToken, setNeedsToken] = useState(false);
   useEffect(() => {
     fetchObjectInfo()
       .then((info) => {
@@ -52,8 +74,12 @@ export function App(): ReactElement {
         const { graph, notice } = firstGraph(info, specs);
         setReady({ info, specs, initial: graph, notice });
       })
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+      .catch((e: unknown) => {
+        if (e instanceof ApiRequestError && e.status === 401) setNeedsToken(true);
+        else setError(e instanceof Error ? e.message : String(e));
+      });
   }, []);
+  if (needsToken) return <TokenForm hadToken={storedToken() !== undefined} />;
   if (error) return <div className="lf-fatal" data-testid="fatal">cannot reach the latentflow server: {error}</div>;
   if (!ready) return <div className="lf-fatal">loading node types…</div>;
   return (

@@ -36,14 +36,14 @@ export interface RunningServer {
 }
 
 /** `latentflow serve` as a child process over a temp base dir, with the repo's toyworld models. */
-export async function startServer(): Promise<RunningServer> {
+export async function startServer(opts: { token?: string } = {}): Promise<RunningServer> {
   const baseDir = mkdtempSync(path.join(os.tmpdir(), 'lf-editor-'));
   mkdirSync(path.join(baseDir, 'input'), { recursive: true });
   const port = await freePort();
   let log = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    ['bin/latentflow.js', 'serve', '--port', String(port), '--base-dir', baseDir, '--models-dir', path.join(REPO, 'models'), '--no-toyworld'],
+    ['bin/latentflow.js', 'serve', '--port', String(port), '--base-dir', baseDir, '--models-dir', path.join(REPO, 'models'), '--no-toyworld', ...(opts.token ? ['--token', opts.token] : [])],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
@@ -53,7 +53,7 @@ export async function startServer(): Promise<RunningServer> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`latentflow serve exited with ${child.exitCode}:\n${log}`);
     try {
-      const res = await fetch(`${url}/object_info`);
+      const res = await fetch(`${url}/object_info`, { headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {} });
       if (res.ok) break;
     } catch {
       // not listening yet

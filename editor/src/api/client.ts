@@ -3,6 +3,7 @@ import { stringifyExact } from '../graph/json-text.js';
 import type { ApiWorkflow } from '../../../engine/workflow.js';
 import type { ObjectInfo } from '../graph/spec.js';
 import type { ImageRef } from '../exec/state.js';
+import { authHeaders, withTokenParam } from './auth.js';
 
 /** A request the server refused; `body` is the parsed error document when there is one. */
 export class ApiRequestError extends Error {
@@ -19,8 +20,8 @@ export function apiUrl(path: string): string {
   return BASE + path.replace(/^\//, '');
 }
 
-async function request(path: string, init?: RequestInit): Promise<JsonValue> {
-  const res = await fetch(apiUrl(path), init);
+async function request(path: string, init: RequestInit = {}): Promise<JsonValue> {
+  const res = await fetch(apiUrl(path), { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...authHeaders() } });
   const text = await res.text();
   let body: JsonValue | undefined;
   try {
@@ -28,7 +29,7 @@ async function request(path: string, init?: RequestInit): Promise<JsonValue> {
   } catch {
     body = undefined;
   }
-  if (!res.ok) throw new ApiRequestError(`${init?.method ?? 'GET'} ${path}: HTTP ${res.status}`, res.status, body);
+  if (!res.ok) throw new ApiRequestError(`${init.method ?? 'GET'} ${path}: HTTP ${res.status}`, res.status, body);
   return body ?? null;
 }
 
@@ -121,5 +122,6 @@ export async function uploadImage(file: File): Promise<ImageRef> {
 export function viewUrl(ref: ImageRef, preview = false): string {
   const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type });
   if (preview) q.set('preview', 'webp;80');
-  return `${apiUrl('view')}?${q}`;
+  const url = withTokenParam(new URL(`${apiUrl('view')}?${q}`, location.href));
+  return url.pathname + url.search;
 }

@@ -1,3 +1,4 @@
+import { withTokenParam } from './auth.js';
 export interface SocketHandlers {
   message(type: string, data: Record<string, unknown>): void;
   /** A binary preview frame (type 1): the JPEG bytes from byte 8 on. */
@@ -18,7 +19,7 @@ export function connectSocket(clientId: string, h: SocketHandlers): () => void {
     const url = new URL('ws', document.baseURI);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('clientId', clientId);
-    ws = new WebSocket(url);
+    ws = new WebSocket(withTokenParam(url));
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => h.connected(true);
     ws.onclose = () => {
