@@ -11,6 +11,8 @@ import {
 } from './custom-sampling.js';
 import { ModelSamplingDiscrete } from './model-sampling.js';
 import { UNetStep } from './unet-step.js';
+import { LatentBlend, LatentCrop, LatentFlip, LatentFromBatch, LatentRotate, RepeatLatentBatch } from './latent-batch.js';
+import { ConditioningAverage, ConditioningConcat } from './conditioning-ops.js';
 
 export const DIFFUSION_NODES = [
   CheckpointLoaderSimple, VAELoader,
@@ -20,6 +22,7 @@ export const DIFFUSION_NODES = [
   KSampler, KSamplerAdvanced,
   KSamplerSelect, BasicScheduler, KarrasScheduler, SDTurboScheduler, SplitSigmas, RandomNoise, DisableNoise,
   CFGGuider, BasicGuider, SamplerCustom, SamplerCustomAdvanced, ModelSamplingDiscrete, UNetStep,
+  RepeatLatentBatch, LatentFromBatch, LatentFlip, LatentRotate, LatentCrop, LatentBlend, ConditioningConcat, ConditioningAverage,
 ];
 
 export { loadCheckpoint, loadVae, type Checkpoint, CheckpointLoadError } from './checkpoint.js';

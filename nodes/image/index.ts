@@ -1,5 +1,11 @@
 import { LoadImage, SaveImage, PreviewImage } from './load-save.js';
 import { ImageScale, ImageInvert, ImageBatch } from './transform.js';
+import { ImageScaleBy, EmptyImage, ImagePadForOutpaint, ImageCrop } from './image-ops.js';
+import { LoadImageMask, InvertMask, SolidMask, MaskToImage, ImageToMask, GrowMask } from './mask-ops.js';
 
-export const IMAGE_NODES = [LoadImage, SaveImage, PreviewImage, ImageScale, ImageInvert, ImageBatch];
+export const IMAGE_NODES = [
+  LoadImage, SaveImage, PreviewImage, ImageScale, ImageInvert, ImageBatch,
+  ImageScaleBy, EmptyImage, ImagePadForOutpaint, ImageCrop,
+  LoadImageMask, InvertMask, SolidMask, MaskToImage, ImageToMask, GrowMask,
+];
 export { LoadImage, SaveImage, PreviewImage, ImageScale, ImageInvert, ImageBatch };
