@@ -3,7 +3,8 @@ import { createHost, type Host } from '../../../nodes/host.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
 import { ConditioningAverage, ConditioningConcat } from '../../../nodes/diffusion/conditioning-ops.js';
 import type { CondEntry } from '../../../nodes/diffusion/types.js';
-import type { NodeContext } from '../../../engine/index.js';
+import type { NodeContext, NodeDefinition, SocketType } from '../../../engine/index.js';
+import { CONDITIONING } from '../../../nodes/sockets.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
 
 const logs: string[] = [];
@@ -11,6 +12,17 @@ const ctx: NodeContext = {
   nodeId: '1', classType: 'test', promptId: 'p', signal: new AbortController().signal, wantsPreviews: false,
   progress: () => undefined, log: (m) => logs.push(m), services: undefined!, files: undefined!,
 };
+
+const SOCKETS = { CONDITIONING };
+type Out<K extends keyof typeof SOCKETS> = (typeof SOCKETS)[K] extends SocketType<infer V> ? V : never;
+
+/** Runs a node and returns one output, checked by its socket's guard. */
+async function runOut<K extends keyof typeof SOCKETS>(def: NodeDefinition, inputs: Record<string, unknown>, name: K): Promise<Out<K>> {
+  const v = (await def.run(ctx, inputs))[name];
+  const socket: SocketType<unknown> = SOCKETS[name];
+  if (!socket.guard(v)) throw new TypeError(`${def.type} gave no ${name}`);
+  return v as Out<K>;
+}
 
 const t = (values: number[], shape: number[]) => new Tensor('float32', Float32Array.from(values), shape);
 const values = (x: Tensor | undefined) => (x ? Array.from(x.data) : undefined);
@@ -22,7 +34,7 @@ describe('ConditioningConcat', () => {
   it("appends the first 'from' entry's tokens to every 'to' entry and keeps the rest of 'to'", async () => {
     logs.length = 0;
     const from: CondEntry[] = [{ embeds: t([9, 8], [1, 1, 2]), pooled: t([0, 0], [1, 2]), strength: 1 }, { embeds: t([0, 0], [1, 1, 2]), strength: 1 }];
-    const out = (await ConditioningConcat.run(ctx, { conditioning_to: [to, bare], conditioning_from: from })).CONDITIONING;
+    const out = (await runOut(ConditioningConcat, { conditioning_to: [to, bare], conditioning_from: from }, 'CONDITIONING'));
     expect(out).toHaveLength(2);
     expect(out[0]!.embeds.shape).toEqual([1, 3, 2]);
     expect(values(out[0]!.embeds)).toEqual([1, 2, 3, 4, 9, 8]);
@@ -42,7 +54,7 @@ describe('ConditioningConcat', () => {
 describe('ConditioningAverage', () => {
   it("cuts a longer 'from' to the 'to' length and mixes to * w + from * (1 - w), pooled outputs too", async () => {
     const from: CondEntry = { embeds: t([10, 20, 30, 40, 50, 60], [1, 3, 2]), pooled: t([2, 3], [1, 2]), strength: 1 };
-    const [out] = (await ConditioningAverage.run(ctx, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 0.25 })).CONDITIONING;
+    const [out] = (await runOut(ConditioningAverage, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 0.25 }, 'CONDITIONING'));
     expect(out!.embeds.shape).toEqual([1, 2, 2]);
     expect(values(out!.embeds)).toEqual([7.75, 15.5, 23.25, 31]);
     expect(values(out!.pooled)).toEqual([1.75, 2.5]);
@@ -51,7 +63,7 @@ describe('ConditioningAverage', () => {
 
   it("pads a shorter 'from' with zero tokens", async () => {
     const from: CondEntry = { embeds: t([10, 20], [1, 1, 2]), strength: 1 };
-    const [out] = (await ConditioningAverage.run(ctx, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 0.25 })).CONDITIONING;
+    const [out] = (await runOut(ConditioningAverage, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 0.25 }, 'CONDITIONING'));
     expect(values(out!.embeds)).toEqual([7.75, 15.5, 0.75, 1]);
     // No pooled output on 'from': 'to' keeps its own.
     expect(out!.pooled).toBe(to.pooled);
@@ -59,13 +71,13 @@ describe('ConditioningAverage', () => {
 
   it("gives a 'to' entry without pooled output the one of 'from'; strength 1 keeps 'to', 0 takes 'from'", async () => {
     const from: CondEntry = { embeds: t([1, 1, 1, 1], [1, 2, 2]), pooled: t([4, 6], [1, 2]), strength: 1 };
-    const [mixed] = (await ConditioningAverage.run(ctx, { conditioning_to: [bare], conditioning_from: [from], conditioning_to_strength: 0.5 })).CONDITIONING;
+    const [mixed] = (await runOut(ConditioningAverage, { conditioning_to: [bare], conditioning_from: [from], conditioning_to_strength: 0.5 }, 'CONDITIONING'));
     expect(values(mixed!.pooled)).toEqual([4, 6]);
     expect(values(mixed!.embeds)).toEqual([3, 3.5, 4, 4.5]);
-    const [keep] = (await ConditioningAverage.run(ctx, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 1 })).CONDITIONING;
+    const [keep] = (await runOut(ConditioningAverage, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 1 }, 'CONDITIONING'));
     expect(values(keep!.embeds)).toEqual(values(to.embeds));
     expect(values(keep!.pooled)).toEqual([1, 1]);
-    const [take] = (await ConditioningAverage.run(ctx, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 0 })).CONDITIONING;
+    const [take] = (await runOut(ConditioningAverage, { conditioning_to: [to], conditioning_from: [from], conditioning_to_strength: 0 }, 'CONDITIONING'));
     expect(values(take!.embeds)).toEqual([1, 1, 1, 1]);
     expect(values(take!.pooled)).toEqual([4, 6]);
   });

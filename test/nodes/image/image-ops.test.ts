@@ -2,7 +2,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHost, type Host } from '../../../nodes/host.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
 import { EmptyImage, ImageCrop, ImagePadForOutpaint, ImageScaleBy, outpaintMask, pythonRound } from '../../../nodes/image/image-ops.js';
-import type { NodeContext } from '../../../engine/index.js';
+import type { NodeContext, NodeDefinition, SocketType } from '../../../engine/index.js';
+import { IMAGE, MASK } from '../../../nodes/sockets.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
 
 const ctx: NodeContext = {
@@ -10,11 +11,27 @@ const ctx: NodeContext = {
   progress: () => undefined, log: () => undefined, services: undefined!, files: undefined!,
 };
 
+const SOCKETS = { IMAGE, MASK };
+type Out<K extends keyof typeof SOCKETS> = (typeof SOCKETS)[K] extends SocketType<infer V> ? V : never;
+
+/** Runs a node and returns one output, checked by its socket's guard. */
+async function runOut<K extends keyof typeof SOCKETS>(def: NodeDefinition, inputs: Record<string, unknown>, name: K): Promise<Out<K>> {
+  const v = (await def.run(ctx, inputs))[name];
+  const socket: SocketType<unknown> = SOCKETS[name];
+  if (!socket.guard(v)) throw new TypeError(`${def.type} gave no ${name}`);
+  return v as Out<K>;
+}
+
 /** A [B,H,W,C] image whose pixel (b,y,x,c) holds `f`. */
 function image(b: number, h: number, w: number, c: number, f: (b: number, y: number, x: number, c: number) => number): Tensor {
   const data = new Float32Array(b * h * w * c);
   for (let n = 0; n < b; n++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) data[((n * h + y) * w + x) * c + k] = f(n, y, x, k);
   return new Tensor('float32', data, [b, h, w, c]);
+}
+
+/** ImagePadForOutpaint's two outputs. */
+async function pad(inputs: Record<string, unknown>) {
+  return { IMAGE: await runOut(ImagePadForOutpaint, inputs, 'IMAGE'), MASK: await runOut(ImagePadForOutpaint, inputs, 'MASK') };
 }
 
 let host: Host;
@@ -29,7 +46,7 @@ describe('ImageScaleBy', () => {
     expect(pythonRound(5.5)).toBe(6);
     expect(pythonRound(3.2)).toBe(3);
     const img = image(1, 2, 3, 1, (_b, y, x) => y * 3 + x);
-    const out = (await ImageScaleBy.run(ctx, { image: img, upscale_method: 'nearest-exact', scale_by: 1.5 })).IMAGE;
+    const out = (await runOut(ImageScaleBy, { image: img, upscale_method: 'nearest-exact', scale_by: 1.5 }, 'IMAGE'));
     expect(out.shape).toEqual([1, 3, 4, 1]);
     // torch nearest-exact: source index floor((o + 0.5) * in / out).
     expect(Array.from(out.data)).toEqual([0, 1, 1, 2, 3, 4, 4, 5, 3, 4, 4, 5]);
@@ -42,7 +59,7 @@ describe('ImageScaleBy', () => {
 
 describe('EmptyImage', () => {
   it('fills with the 0xRRGGBB colour split into channels / 255', async () => {
-    const out = (await EmptyImage.run(ctx, { width: 3, height: 2, batch_size: 2, color: 0xff8000 })).IMAGE;
+    const out = (await runOut(EmptyImage, { width: 3, height: 2, batch_size: 2, color: 0xff8000 }, 'IMAGE'));
     expect(out.shape).toEqual([2, 2, 3, 3]);
     for (let p = 0; p < 12; p++) expect([out.data[p * 3], out.data[p * 3 + 1], out.data[p * 3 + 2]]).toEqual([1, Math.fround(128 / 255), 0]);
   });
@@ -51,7 +68,7 @@ describe('EmptyImage', () => {
 describe('ImagePadForOutpaint', () => {
   it('pads with 0.5 and feathers the mask as ((f - d) / f)^2 towards padded sides only', async () => {
     const img = image(1, 5, 6, 1, (_b, y, x) => (y * 6 + x) / 100);
-    const out = await ImagePadForOutpaint.run(ctx, { image: img, left: 2, top: 0, right: 0, bottom: 1, feathering: 2 });
+    const out = await pad({ image: img, left: 2, top: 0, right: 0, bottom: 1, feathering: 2 });
     expect(out.IMAGE.shape).toEqual([1, 6, 8, 1]);
     expect(out.MASK.shape).toEqual([1, 6, 8]);
     const px = (y: number, x: number) => out.IMAGE.data[y * 8 + x];
@@ -72,7 +89,7 @@ describe('ImagePadForOutpaint', () => {
   });
 
   it('does not feather when twice the feathering reaches a side, and keeps the batch', async () => {
-    const out = await ImagePadForOutpaint.run(ctx, { image: image(2, 5, 6, 3, () => 0.2), left: 0, top: 1, right: 1, bottom: 0, feathering: 3 });
+    const out = await pad({ image: image(2, 5, 6, 3, () => 0.2), left: 0, top: 1, right: 1, bottom: 0, feathering: 3 });
     expect(out.IMAGE.shape).toEqual([2, 6, 7, 3]);
     const m = outpaintMask(5, 6, { left: 0, top: 1, right: 1, bottom: 0 }, 3);
     expect(Array.from(out.MASK.data)).toEqual(Array.from(m.data));
@@ -83,7 +100,7 @@ describe('ImagePadForOutpaint', () => {
 
   it('with no padding and no feathering gives the image and an all-zero mask', async () => {
     const img = image(1, 2, 3, 3, (_b, y, x, c) => y + x + c);
-    const out = await ImagePadForOutpaint.run(ctx, { image: img, left: 0, top: 0, right: 0, bottom: 0, feathering: 0 });
+    const out = await pad({ image: img, left: 0, top: 0, right: 0, bottom: 0, feathering: 0 });
     expect(Array.from(out.IMAGE.data)).toEqual(Array.from(img.data));
     expect(Array.from(out.MASK.data)).toEqual([0, 0, 0, 0, 0, 0]);
   });
@@ -92,12 +109,12 @@ describe('ImagePadForOutpaint', () => {
 describe('ImageCrop', () => {
   const img = image(2, 3, 4, 1, (b, y, x) => b * 100 + y * 4 + x);
   it('cuts the window and stops at the picture edge', async () => {
-    const out = (await ImageCrop.run(ctx, { image: img, width: 5, height: 1, x: 2, y: 1 })).IMAGE;
+    const out = (await runOut(ImageCrop, { image: img, width: 5, height: 1, x: 2, y: 1 }, 'IMAGE'));
     expect(out.shape).toEqual([2, 1, 2, 1]);
     expect(Array.from(out.data)).toEqual([6, 7, 106, 107]);
   });
   it('clamps x and y past the end to the last pixel', async () => {
-    const out = (await ImageCrop.run(ctx, { image: img, width: 2, height: 2, x: 10, y: 10 })).IMAGE;
+    const out = (await runOut(ImageCrop, { image: img, width: 2, height: 2, x: 10, y: 10 }, 'IMAGE'));
     expect(out.shape).toEqual([2, 1, 1, 1]);
     expect(Array.from(out.data)).toEqual([11, 111]);
   });
@@ -128,10 +145,10 @@ describe('through the engine', () => {
       4: { class_type: 'ImageCrop', inputs: { image: ['3', 0], width: 20, height: 4, x: 30, y: 3 } },
     };
     const shapes = await host.engine.inferShapes(wf);
-    const a = (await EmptyImage.run(ctx, { width: 7, height: 5, batch_size: 2, color: 0 })).IMAGE;
-    const b = (await ImageScaleBy.run(ctx, { image: a, upscale_method: 'bilinear', scale_by: 1.5 })).IMAGE;
-    const c = await ImagePadForOutpaint.run(ctx, { image: b, left: 8, top: 0, right: 16, bottom: 8, feathering: 2 });
-    const d = (await ImageCrop.run(ctx, { image: c.IMAGE, width: 20, height: 4, x: 30, y: 3 })).IMAGE;
+    const a = (await runOut(EmptyImage, { width: 7, height: 5, batch_size: 2, color: 0 }, 'IMAGE'));
+    const b = (await runOut(ImageScaleBy, { image: a, upscale_method: 'bilinear', scale_by: 1.5 }, 'IMAGE'));
+    const c = await pad({ image: b, left: 8, top: 0, right: 16, bottom: 8, feathering: 2 });
+    const d = (await runOut(ImageCrop, { image: c.IMAGE, width: 20, height: 4, x: 30, y: 3 }, 'IMAGE'));
     expect(b.shape).toEqual([2, 8, 10, 3]);
     expect(shapes).toEqual({ 1: [a.shape], 2: [b.shape], 3: [c.IMAGE.shape, c.MASK.shape], 4: [d.shape] });
   });
