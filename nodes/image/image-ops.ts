@@ -8,7 +8,7 @@ import { Tensor } from '../runtime/tensor.js';
 import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from './resample.js';
 
 /** ComfyUI nodes.py MAX_RESOLUTION. */
-const MAX_RESOLUTION = 16384;
+export const MAX_RESOLUTION = 16384;
 
 /** Python's round(): halves go to the even neighbour (round(2.5) == 2), unlike Math.round. */
 export function pythonRound(x: number): number {

@@ -6,9 +6,7 @@ import { defineNode, BOOLEAN, COMBO, FLOAT, INT, NodeInputError, type Shape } fr
 import { IMAGE, MASK } from '../sockets.js';
 import { Tensor } from '../runtime/tensor.js';
 import { LoadImage, listInputImages } from './load-save.js';
-
-/** ComfyUI nodes.py MAX_RESOLUTION. */
-const MAX_RESOLUTION = 16384;
+import { MAX_RESOLUTION } from './image-ops.js';
 
 /** A mask's shape as ComfyUI reshapes it, (-1, H, W). */
 export function maskPlanesShape(shape: Shape): [n: number, h: number, w: number] {
