@@ -69,7 +69,7 @@ describe('shipped workflows (toyworld)', () => {
 
   it('shapes inferred before running match the images the workflows save', async () => {
     for (const name of ['txt2img', 'img2img', 'inpaint', 'hires-fix', 'area-composition', 'turbo', 'image-scale']) {
-      const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8')) as ApiWorkflow;
+      const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8')) as unknown as ApiWorkflow;
       const shapes = await host.engine.inferShapes(wf);
       const save = Object.values(wf).find((n) => n.class_type === 'SaveImage')!;
       const [from, slot] = save.inputs.images as [string, number];
