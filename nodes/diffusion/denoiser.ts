@@ -178,26 +178,35 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
     const n = x.size;
     const [B, C, H, W] = x.shape;
     const jobs = group.jobs.length;
+    const xs = x.data;
     const cIn = model.sampling.cIn(sigma);
     const sample = new Float32Array(jobs * n);
-    for (let i = 0; i < n; i++) sample[i] = x.data[i] * cIn;
+    for (let i = 0; i < n; i++) sample[i] = xs[i]! * cIn;
     if (jobs === 2) sample.copyWithin(n, 0, n);
     const out = await request(group, sample, [jobs * B, C, H, W], model.sampling.sigmaToTimestep(sigma, model.timestepMode));
-    const dc = model.sampling.denoisedFromOutput(sigma, out.subarray(0, n), x.data);
+    const dc = model.sampling.denoisedFromOutput(sigma, out.subarray(0, n), xs);
     const sc = group.jobs[0].weights[0];
     const nc = Math.fround(COUNT_FLOOR + sc);
-    const result = new Float32Array(n);
+    // Strength 1 (every plain entry): x * 1 / 1 is x in float32, so the weighting steps drop out.
+    const unit = (s: number, c: number) => s === 1 && c === 1;
     if (jobs === 1) {
-      for (let i = 0; i < n; i++) result[i] = Math.fround(dc[i] * sc) / nc;
+      if (unit(sc, nc)) return dc;
+      const result = new Float32Array(n);
+      for (let i = 0; i < n; i++) result[i] = Math.fround(dc[i]! * sc) / nc;
       return result;
     }
     // The request is answered, so its sample buffer is free to hold the uncond estimate.
-    const du = model.sampling.denoisedFromOutput(sigma, out.subarray(n, 2 * n), x.data, sample.subarray(0, n));
+    const du = model.sampling.denoisedFromOutput(sigma, out.subarray(n, 2 * n), xs, sample.subarray(0, n));
     const su = group.jobs[1].weights[0];
     const nu = Math.fround(COUNT_FLOOR + su);
+    const result = new Float32Array(n);
+    if (unit(sc, nc) && unit(su, nu)) {
+      for (let i = 0; i < n; i++) result[i] = du[i]! + (dc[i]! - du[i]!) * cfg;
+      return result;
+    }
     for (let i = 0; i < n; i++) {
-      const c = Math.fround(dc[i] * sc) / nc;
-      const u = Math.fround(du[i] * su) / nu;
+      const c = Math.fround(dc[i]! * sc) / nc;
+      const u = Math.fround(du[i]! * su) / nu;
       result[i] = u + (c - u) * cfg;
     }
     return result;
