@@ -52,3 +52,19 @@ export const ConditioningZeroOut = defineNode({
     CONDITIONING: conditioning.map((e) => ({ ...e, embeds: zerosLike(e.embeds), pooled: e.pooled ? zerosLike(e.pooled) : undefined })),
   }),
 });
+
+/** Limits entries to a part of the schedule (ComfyUI ConditioningSetTimestepRange: start_percent, end_percent). */
+export const ConditioningSetTimestepRange = defineNode({
+  type: 'ConditioningSetTimestepRange',
+  category: 'advanced/conditioning',
+  version: '1.0.0',
+  inputs: {
+    conditioning: CONDITIONING,
+    start: FLOAT({ default: 0.0, min: 0.0, max: 1.0, step: 0.001 }),
+    end: FLOAT({ default: 1.0, min: 0.0, max: 1.0, step: 0.001 }),
+  },
+  outputs: { CONDITIONING },
+  run: (_ctx, { conditioning, start, end }) => ({
+    CONDITIONING: conditioning.map((e) => ({ ...e, timestepRange: { start, end } })),
+  }),
+});

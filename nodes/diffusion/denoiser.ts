@@ -115,8 +115,18 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const useUncond = opts.negative !== undefined && Math.abs(cfg - 1) > 1e-9;
   if (positive.length === 0) throw new ConditioningError('the positive conditioning is empty');
   if (useUncond && negative.length === 0) throw new ConditioningError('the negative conditioning is empty');
-  // The common case (one cond entry, at most one uncond entry, no areas) goes straight to CFG.
-  const plain = positive.length === 1 && (!useUncond || negative.length === 1) && positive[0].area === undefined && (!useUncond || negative[0].area === undefined);
+  const simple = (e: CondEntry) => e.area === undefined && e.timestepRange === undefined;
+  // The common case (one cond entry, at most one uncond entry, no areas or ranges) goes straight to CFG.
+  const plain = positive.length === 1 && (!useUncond || negative.length === 1) && simple(positive[0]) && (!useUncond || simple(negative[0]));
+  // ComfyUI samplers.py get_area_and_mult: an entry is skipped when sigma > sigma(start) or sigma < sigma(end).
+  const bounds = new Map<CondEntry, { high: number; low: number }>();
+  for (const e of [...positive, ...negative]) {
+    if (e.timestepRange) bounds.set(e, { high: model.sampling.percentToSigma(e.timestepRange.start), low: model.sampling.percentToSigma(e.timestepRange.end) });
+  }
+  const activeAt = (e: CondEntry, sigma: number) => {
+    const b = bounds.get(e);
+    return !b || (sigma <= b.high && sigma >= b.low);
+  };
   let timestepCond: Promise<{ name: string; dim: number } | undefined> | undefined;
   const lcmExtra = () =>
     (timestepCond ??= model.unet.inputShape('timestep_cond').then((shape) => {
@@ -127,16 +137,19 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
 
   const kept: Promise<Tensor>[] = [];
   let released = false;
-  // Regions, area weights and stacked embeddings depend on the latent's shape, not on sigma: built once
-  // per shape (and the embeddings kept in the worker) for every step.
+  // Regions, area weights and stacked embeddings depend on the latent's shape and on which entries are
+  // active (timestep ranges), not on sigma itself: built once per such plan (the embeddings kept in the
+  // worker) for every step that shares it.
   const plans = new Map<string, Group[]>();
-  function planFor(B: number, H: number, W: number): Group[] {
-    const key = `${B}x${H}x${W}`;
+  function planFor(B: number, H: number, W: number, sigma: number): Group[] {
+    const active = (cond: Conditioning) => cond.map((e) => (activeAt(e, sigma) ? '1' : '0')).join('');
+    const key = `${B}x${H}x${W}/${active(positive)}/${useUncond ? active(negative) : ''}`;
     const cached = plans.get(key);
     if (cached) return cached;
     const jobs: Job[] = [];
     const add = (cond: Conditioning, kind: 0 | 1) => {
       for (const entry of cond) {
+        if (!activeAt(entry, sigma)) continue;
         const region = regionOf(entry.area, H, W);
         jobs.push({ entry, kind, region, weights: areaWeights(region, H, W, entry.strength, entry.area !== undefined) });
       }
@@ -215,7 +228,7 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   async function evaluate(x: Tensor, sigma: number): Promise<Float32Array> {
     const [B, C, H, W] = x.shape;
     const plane = H * W;
-    const groups = planFor(B, H, W);
+    const groups = planFor(B, H, W, sigma);
     if (plain && groups.length === 1) return evaluatePlain(x, sigma, groups[0]);
     const timestep = model.sampling.sigmaToTimestep(sigma, model.timestepMode);
     const cIn = model.sampling.cIn(sigma);

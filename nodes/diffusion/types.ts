@@ -59,6 +59,11 @@ export interface CondEntry {
   readonly pooled?: Tensor;
   readonly area?: CondArea;
   readonly strength: number;
+  /**
+   * ComfyUI's start_percent / end_percent (ConditioningSetTimestepRange): the entry takes part only
+   * while sigma lies between the model's sigmas at those fractions of the schedule.
+   */
+  readonly timestepRange?: { readonly start: number; readonly end: number };
 }
 
 export type Conditioning = readonly CondEntry[];

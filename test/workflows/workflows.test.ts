@@ -78,6 +78,27 @@ describe('shipped workflows (toyworld)', () => {
     }
   });
 
+  it('ConditioningSetTimestepRange: an entry whose range never comes up changes nothing, bit for bit', async () => {
+    const plain = await run('txt2img');
+    const ranged = await run('txt2img', (wf) => {
+      const ks = Object.values(wf).find((n) => n.class_type === 'KSampler')!;
+      wf['100'] = { class_type: 'CLIPTextEncode', inputs: { text: 'a blue square', clip: wf['6']!.inputs.clip } };
+      wf['101'] = { class_type: 'ConditioningSetTimestepRange', inputs: { conditioning: ['100', 0], start: 1, end: 1 } };
+      wf['102'] = { class_type: 'ConditioningCombine', inputs: { conditioning_1: ks.inputs.positive, conditioning_2: ['101', 0] } };
+      ks.inputs.positive = ['102', 0];
+    });
+    expect(ranged.data).toEqual(plain.data);
+    // The same entry over the whole schedule does change the picture.
+    const mixed = await run('txt2img', (wf) => {
+      const ks = Object.values(wf).find((n) => n.class_type === 'KSampler')!;
+      wf['100'] = { class_type: 'CLIPTextEncode', inputs: { text: 'a blue square', clip: wf['6']!.inputs.clip } };
+      wf['101'] = { class_type: 'ConditioningSetTimestepRange', inputs: { conditioning: ['100', 0], start: 0, end: 1 } };
+      wf['102'] = { class_type: 'ConditioningCombine', inputs: { conditioning_1: ks.inputs.positive, conditioning_2: ['101', 0] } };
+      ks.inputs.positive = ['102', 0];
+    });
+    expect(mixed.data).not.toEqual(plain.data);
+  });
+
   it('hires-fix with bislerp latent upscaling keeps the class', async () => {
     let edited = 0;
     const img = await run('hires-fix', (wf) => {

@@ -135,4 +135,28 @@ describe('makeDenoiser', () => {
     await expect(run).rejects.toBe(failing);
     await expect.poll(() => unet.dropped).toEqual([1]);
   });
+
+  it('applies entries only inside their timestep range (ComfyUI start/end percent), zero where no cond entry is active', async () => {
+    const model = modelOver(new PlainUNet());
+    const a: Conditioning = [{ embeds: embeds(1), strength: 1 }];
+    const b: Conditioning = [{ embeds: embeds(5), strength: 1 }];
+    const neg: Conditioning = [{ embeds: embeds(2), strength: 1 }];
+    const split = makeDenoiser({ model, positive: [{ ...a[0], timestepRange: { start: 0, end: 0.5 } }, { ...b[0], timestepRange: { start: 0.5, end: 1 } }], negative: neg, cfg: 6 });
+    const onlyA = makeDenoiser({ model, positive: a, negative: neg, cfg: 6 });
+    const onlyB = makeDenoiser({ model, positive: b, negative: neg, cfg: 6 });
+    const half = model.sampling.percentToSigma(0.5);
+    const x = latent(1, 4, 4);
+    const close = async (d1: typeof split, d2: typeof split, sigma: number) => {
+      const [r1, r2] = [await d1(x, sigma), await d2(x, sigma)];
+      Array.from(r1.data).forEach((v, i) => expect(v).toBeCloseTo(r2.data[i]!, 6));
+    };
+    for (const sigma of [14.6, half * 1.5]) await close(split, onlyA, sigma);
+    for (const sigma of [half / 1.5, 0.03]) await close(split, onlyB, sigma);
+    // At exactly sigma(0.5) both take part, averaged as two full-latent entries.
+    const both = makeDenoiser({ model, positive: [a[0]!, b[0]!], negative: neg, cfg: 6 });
+    await close(split, both, half);
+    // No positive entry active: ComfyUI's empty sum over 1e-37 gives a cond estimate of 0.
+    const late = makeDenoiser({ model, positive: [{ ...a[0], timestepRange: { start: 0.9, end: 1 } }], cfg: 1 });
+    expect(Array.from((await late(x, 14.6)).data).every((v) => v === 0)).toBe(true);
+  });
 });
