@@ -1,7 +1,7 @@
 /** Conditioning list operations (ComfyUI nodes.py ConditioningCombine, ConditioningSetArea, ConditioningZeroOut). */
-import { FLOAT, INT, defineNode } from '../../engine/index.js';
+import { COMBO, FLOAT, INT, defineNode } from '../../engine/index.js';
 import { Tensor } from '../runtime/tensor.js';
-import { CONDITIONING } from '../sockets.js';
+import { CONDITIONING, MASK } from '../sockets.js';
 import type { Conditioning } from './types.js';
 
 /** ComfyUI MAX_RESOLUTION. */
@@ -66,5 +66,23 @@ export const ConditioningSetTimestepRange = defineNode({
   outputs: { CONDITIONING },
   run: (_ctx, { conditioning, start, end }) => ({
     CONDITIONING: conditioning.map((e) => ({ ...e, timestepRange: { start, end } })),
+  }),
+});
+
+/** Confines entries to a mask (ComfyUI ConditioningSetMask); 'mask bounds' samples only the box around it. */
+export const ConditioningSetMask = defineNode({
+  type: 'ConditioningSetMask',
+  displayName: 'Conditioning (Set Mask)',
+  category: 'conditioning',
+  version: '1.0.0',
+  inputs: {
+    conditioning: CONDITIONING,
+    mask: MASK,
+    strength: FLOAT({ default: 1.0, min: 0.0, max: 10.0, step: 0.01 }),
+    set_cond_area: COMBO(['default', 'mask bounds']),
+  },
+  outputs: { CONDITIONING },
+  run: (_ctx, { conditioning, mask, strength, set_cond_area }) => ({
+    CONDITIONING: conditioning.map((e) => ({ ...e, mask: { mask, strength, toBounds: set_cond_area !== 'default' } })),
   }),
 });

@@ -7,6 +7,7 @@ import { Tensor } from '../runtime/tensor.js';
 import type { Denoiser } from '../sampling/samplers/index.js';
 import type { CondArea, CondEntry, Conditioning, DiffusionModel } from './types.js';
 import type { UNetRequest } from './unet-queue.js';
+import { maskWeights } from './cond-mask.js';
 
 /** Inpainting state (sampling.md): regenerate where mask = 1, keep `latent` elsewhere. */
 export interface InpaintState {
@@ -87,7 +88,9 @@ interface Job {
   /** 0 = cond, 1 = uncond */
   readonly kind: 0 | 1;
   readonly region: CondArea;
+  /** One region-sized plane per row of a mask (latent row b uses plane b % weightRows); one plane otherwise. */
   readonly weights: Float32Array;
+  readonly weightRows: number;
 }
 
 /** Cond and uncond rows of one region size: one U-Net request per step. */
@@ -115,7 +118,7 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const useUncond = opts.negative !== undefined && Math.abs(cfg - 1) > 1e-9;
   if (positive.length === 0) throw new ConditioningError('the positive conditioning is empty');
   if (useUncond && negative.length === 0) throw new ConditioningError('the negative conditioning is empty');
-  const simple = (e: CondEntry) => e.area === undefined && e.timestepRange === undefined;
+  const simple = (e: CondEntry) => e.area === undefined && e.timestepRange === undefined && e.mask === undefined;
   // The common case (one cond entry, at most one uncond entry, no areas or ranges) goes straight to CFG.
   const plain = positive.length === 1 && (!useUncond || negative.length === 1) && simple(positive[0]) && (!useUncond || simple(negative[0]));
   // ComfyUI samplers.py get_area_and_mult: an entry is skipped when sigma > sigma(start) or sigma < sigma(end).
@@ -150,8 +153,13 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
     const add = (cond: Conditioning, kind: 0 | 1) => {
       for (const entry of cond) {
         if (!activeAt(entry, sigma)) continue;
+        if (entry.mask) {
+          const m = maskWeights(entry.mask, H, W, entry.strength, entry.area, (a) => regionOf(a, H, W));
+          jobs.push({ entry, kind, region: m.region, weights: m.weights, weightRows: m.rows });
+          continue;
+        }
         const region = regionOf(entry.area, H, W);
-        jobs.push({ entry, kind, region, weights: areaWeights(region, H, W, entry.strength, entry.area !== undefined) });
+        jobs.push({ entry, kind, region, weights: areaWeights(region, H, W, entry.strength, entry.area !== undefined), weightRows: 1 });
       }
     };
     add(positive, 0);
@@ -265,7 +273,7 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
             const base = (gi * B + b) * cell;
             for (let i = 0; i < h; i++) {
               for (let k = 0; k < w; k++) {
-                const wgt = j.weights[i * w + k];
+                const wgt = j.weights[(((b % j.weightRows) * h + i) * w) + k];
                 const p = (j.region.y + i) * W + j.region.x + k;
                 count[b * plane + p] += wgt;
                 for (let c = 0; c < C; c++) sum[(b * C + c) * plane + p] += denoised[base + (c * h + i) * w + k] * wgt;

@@ -1,7 +1,7 @@
 /** The diffusion node family: loaders, text, latents, VAE, samplers. */
 import { CheckpointLoaderSimple, VAELoader } from './loaders.js';
 import { CLIPSetLastLayer, CLIPTextEncode } from './clip-text.js';
-import { ConditioningCombine, ConditioningSetArea, ConditioningSetTimestepRange, ConditioningZeroOut } from './conditioning.js';
+import { ConditioningCombine, ConditioningSetArea, ConditioningSetMask, ConditioningSetTimestepRange, ConditioningZeroOut } from './conditioning.js';
 import { EmptyLatentImage, LatentComposite, LatentUpscale, LatentUpscaleBy, SetLatentNoiseMask } from './latent.js';
 import { VAEDecode, VAEDecodeTiled, VAEEncode, VAEEncodeForInpaint } from './vae-nodes.js';
 import { KSampler, KSamplerAdvanced } from './ksampler.js';
@@ -16,7 +16,7 @@ import { ConditioningAverage, ConditioningConcat } from './conditioning-ops.js';
 
 export const DIFFUSION_NODES = [
   CheckpointLoaderSimple, VAELoader,
-  CLIPTextEncode, CLIPSetLastLayer, ConditioningCombine, ConditioningSetArea, ConditioningZeroOut, ConditioningSetTimestepRange,
+  CLIPTextEncode, CLIPSetLastLayer, ConditioningCombine, ConditioningSetArea, ConditioningZeroOut, ConditioningSetTimestepRange, ConditioningSetMask,
   EmptyLatentImage, VAEEncode, VAEDecode, VAEDecodeTiled, VAEEncodeForInpaint, SetLatentNoiseMask,
   LatentUpscale, LatentUpscaleBy, LatentComposite,
   KSampler, KSamplerAdvanced,

@@ -64,6 +64,16 @@ export interface CondEntry {
    * while sigma lies between the model's sigmas at those fractions of the schedule.
    */
   readonly timestepRange?: { readonly start: number; readonly end: number };
+  /** ComfyUI ConditioningSetMask: where the entry applies, and how much. */
+  readonly mask?: CondMask;
+}
+
+/** A conditioning mask: [Bm,h,w] in 0..1 at any size (resized to the latent when sampling). */
+export interface CondMask {
+  readonly mask: Tensor;
+  readonly strength: number;
+  /** 'mask bounds': run the U-Net only on the box around the mask (at least 8 x 8 cells). */
+  readonly toBounds: boolean;
 }
 
 export type Conditioning = readonly CondEntry[];

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +115,30 @@ describe('shipped workflows (toyworld)', () => {
 
   it('area composition puts red on the left and blue on the right', async () => {
     const img = await run('area-composition');
+    const redness = (c: number[]) => c[0] - (c[1] + c[2]) / 2;
+    const blueness = (c: number[]) => c[2] - (c[0] + c[1]) / 2;
+    const left = meanColour(img, (_y, x) => x < 128);
+    const right = meanColour(img, (_y, x) => x >= 128);
+    expect(redness(left)).toBeGreaterThan(redness(right) + 0.05);
+    expect(blueness(right)).toBeGreaterThan(blueness(left) + 0.05);
+  });
+
+  it("mask composition (ConditioningSetMask, 'mask bounds', from LoadImageMask) puts red on the left and blue on the right", async () => {
+    // A 256x128 mask picture: red channel 255 on the left half, 0 on the right.
+    const px = Buffer.alloc(256 * 128 * 3);
+    for (let p = 0; p < 256 * 128; p++) if (p % 256 < 128) px[p * 3] = 255;
+    await writeFile(path.join(base, 'input', 'left-half.png'), await sharp(px, { raw: { width: 256, height: 128, channels: 3 } }).png().toBuffer());
+    let masked = 0;
+    const img = await run('area-composition', (wf) => {
+      wf['30'] = { class_type: 'LoadImageMask', inputs: { image: 'left-half.png', channel: 'red' } };
+      wf['31'] = { class_type: 'InvertMask', inputs: { mask: ['30', 0] } };
+      for (const [id, mask] of [['22', ['30', 0]], ['23', ['31', 0]]] as const) {
+        const n = wf[id]!;
+        wf[id] = { class_type: 'ConditioningSetMask', inputs: { conditioning: n.inputs.conditioning, mask, strength: 1, set_cond_area: 'mask bounds' } };
+        masked++;
+      }
+    });
+    expect(masked).toBe(2);
     const redness = (c: number[]) => c[0] - (c[1] + c[2]) / 2;
     const blueness = (c: number[]) => c[2] - (c[0] + c[1]) / 2;
     const left = meanColour(img, (_y, x) => x < 128);

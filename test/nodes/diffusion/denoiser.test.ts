@@ -159,4 +159,55 @@ describe('makeDenoiser', () => {
     const late = makeDenoiser({ model, positive: [{ ...a[0], timestepRange: { start: 0.9, end: 1 } }], cfg: 1 });
     expect(Array.from((await late(x, 14.6)).data).every((v) => v === 0)).toBe(true);
   });
+
+  it('weights a masked entry by its mask (ConditioningSetMask): blended where it is 1, absent where 0', async () => {
+    const model = modelOver(new PlainUNet());
+    const [H, W] = [4, 6];
+    // Left half 1, right half 0, given at twice the latent size (resized bilinearly, as ComfyUI does).
+    const left = Tensor.float32(Float32Array.from({ length: 8 * 12 }, (_, i) => (i % 12 < 6 ? 1 : 0)), [1, 8, 12]);
+    const a: Conditioning = [{ embeds: embeds(1), strength: 1 }];
+    const b: Conditioning = [{ embeds: embeds(5), strength: 1 }];
+    const x = latent(1, H, W);
+    const sigma = 3;
+    const only = async (c: Conditioning) => (await makeDenoiser({ model, positive: c, cfg: 1 })(x, sigma)).data;
+    const [da, db] = [await only(a), await only(b)];
+    const masked = (toBounds: boolean) => makeDenoiser({ model, positive: [{ ...a[0]!, mask: { mask: left, strength: 1, toBounds } }, b[0]!], cfg: 1 });
+    for (const toBounds of [false, true]) {
+      const got = (await masked(toBounds)(x, sigma)).data;
+      for (let c = 0; c < 4; c++) {
+        for (let i = 0; i < H; i++) {
+          for (let j = 0; j < W; j++) {
+            const k = (c * H + i) * W + j;
+            // Bilinear resize of the 12-wide step to 6 cells: columns 0-2 are 1, 3-5 are 0.
+            const want = j < 3 ? (da[k]! + db[k]!) / 2 : db[k]!;
+            expect(got[k]).toBeCloseTo(want, 5);
+          }
+        }
+      }
+    }
+    // A full mask at strength 1 is the plain entry.
+    const full = Tensor.float32(new Float32Array(H * W).fill(1), [1, H, W]);
+    const whole = await makeDenoiser({ model, positive: [{ ...a[0]!, mask: { mask: full, strength: 1, toBounds: false } }], cfg: 1 })(x, sigma);
+    expect(Array.from(whole.data)).toEqual(Array.from(da));
+  });
+
+  it("'mask bounds' runs the U-Net on the mask's box only, at least 8 x 8 cells", async () => {
+    const shapes: number[][] = [];
+    class Recording extends PlainUNet {
+      override async run(feeds: Readonly<Record<string, Tensor>>): Promise<TensorMap> {
+        shapes.push([...feeds.sample!.shape]);
+        return super.run(feeds);
+      }
+    }
+    const model = modelOver(new Recording());
+    const [H, W] = [16, 20];
+    const spot = (y: number, x: number) => Tensor.float32(Float32Array.from({ length: H * W }, (_, i) => (Math.floor(i / W) === y && i % W === x ? 1 : 0)), [1, H, W]);
+    const run = (y: number, x: number) => makeDenoiser({ model, positive: [{ embeds: embeds(1), strength: 1, mask: { mask: spot(y, x), strength: 1, toBounds: true } }], cfg: 1 })(latent(1, H, W), 2);
+    const out = (await run(3, 4)).data;
+    // Outside the box nothing conditions the estimate (ComfyUI's empty sum over 1e-37: 0).
+    expect(out[0]).toBe(0);
+    // Near the edge the 8 x 8 box is cut off by the latent, as torch slicing cuts it.
+    await run(10, 15);
+    expect(shapes).toEqual([[1, 4, 8, 8], [1, 4, 6, 5]]);
+  });
 });
