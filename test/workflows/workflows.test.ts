@@ -69,7 +69,7 @@ describe('shipped workflows (toyworld)', () => {
   });
 
   it('shapes inferred before running match the images the workflows save', async () => {
-    for (const name of ['txt2img', 'img2img', 'inpaint', 'hires-fix', 'area-composition', 'turbo', 'image-scale']) {
+    for (const name of ['txt2img', 'img2img', 'inpaint', 'outpaint', 'hires-fix', 'area-composition', 'turbo', 'image-scale']) {
       const wf = parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8')) as unknown as ApiWorkflow;
       const shapes = await host.engine.inferShapes(wf);
       const save = Object.values(wf).find((n) => n.class_type === 'SaveImage')!;
@@ -145,6 +145,26 @@ describe('shipped workflows (toyworld)', () => {
     const right = meanColour(img, (_y, x) => x >= 128);
     expect(redness(left)).toBeGreaterThan(redness(right) + 0.05);
     expect(blueness(right)).toBeGreaterThan(blueness(left) + 0.05);
+  });
+
+  it('outpaint (ImagePadForOutpaint) extends the red-circle picture by 128 px of background and keeps the original', async () => {
+    const img = await run('outpaint');
+    expect(img.shape).toEqual([1, 256, 384, 3]);
+    const input = (await decodeImage(await readFile(path.join(base, 'input', 'toyworld-red-circle.png')))).image;
+    // Away from the feathered seam the original is kept.
+    let diff = 0;
+    let n = 0;
+    for (let y = 0; y < 256; y++) {
+      for (let x = 0; x < 200; x++) {
+        for (let c = 0; c < 3; c++) diff += Math.abs(img.data[(y * 384 + x) * 3 + c]! - input.data[(y * 256 + x) * 3 + c]!);
+        n += 3;
+      }
+    }
+    expect(diff / n).toBeLessThan(0.05);
+    // The new strip is the background, not the grey padding (0.5) nor a shape.
+    const bg = meanColour(input, (y, x) => y < 16 && x < 16);
+    const strip = meanColour(img, (_y, x) => x >= 272);
+    for (let c = 0; c < 3; c++) expect(Math.abs(strip[c]! - bg[c]!)).toBeLessThan(0.08);
   });
 
   it('inpaint keeps the unmasked left half', async () => {
