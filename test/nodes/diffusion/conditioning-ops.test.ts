@@ -3,26 +3,13 @@ import { createHost, type Host } from '../../../nodes/host.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
 import { ConditioningAverage, ConditioningConcat } from '../../../nodes/diffusion/conditioning-ops.js';
 import type { CondEntry } from '../../../nodes/diffusion/types.js';
-import type { NodeContext, NodeDefinition, SocketType } from '../../../engine/index.js';
-import { CONDITIONING } from '../../../nodes/sockets.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
+import { nodeContext, runOutput } from '../../fixtures/run-node.js';
 
 const logs: string[] = [];
-const ctx: NodeContext = {
-  nodeId: '1', classType: 'test', promptId: 'p', signal: new AbortController().signal, wantsPreviews: false,
-  progress: () => undefined, log: (m) => logs.push(m), services: undefined!, files: undefined!,
-};
+const ctx = nodeContext({ log: (m) => logs.push(m) });
 
-const SOCKETS = { CONDITIONING };
-type Out<K extends keyof typeof SOCKETS> = (typeof SOCKETS)[K] extends SocketType<infer V> ? V : never;
-
-/** Runs a node and returns one output, checked by its socket's guard. */
-async function runOut<K extends keyof typeof SOCKETS>(def: NodeDefinition, inputs: Record<string, unknown>, name: K): Promise<Out<K>> {
-  const v = (await def.run(ctx, inputs))[name];
-  const socket: SocketType<unknown> = SOCKETS[name];
-  if (!socket.guard(v)) throw new TypeError(`${def.type} gave no ${name}`);
-  return v as Out<K>;
-}
+const runOut: typeof runOutput = (def, inputs, name) => runOutput(def, inputs, name, ctx);
 
 const t = (values: number[], shape: number[]) => new Tensor('float32', Float32Array.from(values), shape);
 const values = (x: Tensor | undefined) => (x ? Array.from(x.data) : undefined);

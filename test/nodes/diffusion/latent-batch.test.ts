@@ -4,25 +4,10 @@ import { Tensor } from '../../../nodes/runtime/tensor.js';
 import { LatentBlend, LatentCrop, LatentFlip, LatentFromBatch, LatentRotate, RepeatLatentBatch } from '../../../nodes/diffusion/latent-batch.js';
 import { EmptyLatentImage } from '../../../nodes/diffusion/latent.js';
 import type { Latent } from '../../../nodes/sockets.js';
-import type { NodeContext, NodeDefinition, SocketType } from '../../../engine/index.js';
-import { LATENT } from '../../../nodes/sockets.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
+import { nodeContext, runOutput } from '../../fixtures/run-node.js';
 
-const ctx: NodeContext = {
-  nodeId: '1', classType: 'test', promptId: 'p', signal: new AbortController().signal, wantsPreviews: false,
-  progress: () => undefined, log: () => undefined, services: undefined!, files: undefined!,
-};
-
-const SOCKETS = { LATENT };
-type Out<K extends keyof typeof SOCKETS> = (typeof SOCKETS)[K] extends SocketType<infer V> ? V : never;
-
-/** Runs a node and returns one output, checked by its socket's guard. */
-async function runOut<K extends keyof typeof SOCKETS>(def: NodeDefinition, inputs: Record<string, unknown>, name: K): Promise<Out<K>> {
-  const v = (await def.run(ctx, inputs))[name];
-  const socket: SocketType<unknown> = SOCKETS[name];
-  if (!socket.guard(v)) throw new TypeError(`${def.type} gave no ${name}`);
-  return v as Out<K>;
-}
+const runOut = runOutput;
 
 const t = (shape: number[], f: (i: number) => number = (i) => i) => new Tensor('float32', Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)), shape);
 const values = (x: Tensor) => Array.from(x.data);
@@ -134,7 +119,7 @@ describe('LatentBlend', () => {
     const out = (await runOut(LatentBlend, { samples1: { samples: t([2, 1, 1, 2], () => 1) }, samples2: { samples: t([1, 1, 2, 4], () => 7) }, blend_factor: 0.5 }, 'LATENT'));
     expect(out.samples.shape).toEqual([2, 1, 1, 2]);
     for (const v of out.samples.data) expect(v).toBeCloseTo(4, 5);
-    expect(() => LatentBlend.run(ctx, { samples1: { samples: t([1, 2, 1, 1]) }, samples2: { samples: t([1, 3, 1, 1]) }, blend_factor: 0.5 })).toThrow(/channels/);
+    expect(() => LatentBlend.run(nodeContext(), { samples1: { samples: t([1, 2, 1, 1]) }, samples2: { samples: t([1, 3, 1, 1]) }, blend_factor: 0.5 })).toThrow(/channels/);
   });
 });
 

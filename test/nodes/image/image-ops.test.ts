@@ -2,25 +2,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHost, type Host } from '../../../nodes/host.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
 import { EmptyImage, ImageCrop, ImagePadForOutpaint, ImageScaleBy, outpaintMask, pythonRound } from '../../../nodes/image/image-ops.js';
-import type { NodeContext, NodeDefinition, SocketType } from '../../../engine/index.js';
-import { IMAGE, MASK } from '../../../nodes/sockets.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
+import { nodeContext, runOutput } from '../../fixtures/run-node.js';
 
-const ctx: NodeContext = {
-  nodeId: '1', classType: 'test', promptId: 'p', signal: new AbortController().signal, wantsPreviews: false,
-  progress: () => undefined, log: () => undefined, services: undefined!, files: undefined!,
-};
-
-const SOCKETS = { IMAGE, MASK };
-type Out<K extends keyof typeof SOCKETS> = (typeof SOCKETS)[K] extends SocketType<infer V> ? V : never;
-
-/** Runs a node and returns one output, checked by its socket's guard. */
-async function runOut<K extends keyof typeof SOCKETS>(def: NodeDefinition, inputs: Record<string, unknown>, name: K): Promise<Out<K>> {
-  const v = (await def.run(ctx, inputs))[name];
-  const socket: SocketType<unknown> = SOCKETS[name];
-  if (!socket.guard(v)) throw new TypeError(`${def.type} gave no ${name}`);
-  return v as Out<K>;
-}
+const runOut = runOutput;
 
 /** A [B,H,W,C] image whose pixel (b,y,x,c) holds `f`. */
 function image(b: number, h: number, w: number, c: number, f: (b: number, y: number, x: number, c: number) => number): Tensor {
@@ -53,7 +38,7 @@ describe('ImageScaleBy', () => {
   });
 
   it('refuses a factor that leaves no pixels', () => {
-    expect(() => ImageScaleBy.run(ctx, { image: image(1, 2, 3, 3, () => 0), upscale_method: 'bilinear', scale_by: 0.1 })).toThrow(/scale_by/);
+    expect(() => ImageScaleBy.run(nodeContext(), { image: image(1, 2, 3, 3, () => 0), upscale_method: 'bilinear', scale_by: 0.1 })).toThrow(/scale_by/);
   });
 });
 

@@ -6,23 +6,14 @@ import { createHost, type Host } from '../../../nodes/host.js';
 import { Tensor } from '../../../nodes/runtime/tensor.js';
 import { GrowMask, ImageToMask, InvertMask, LoadImageMask, MaskToImage, SolidMask } from '../../../nodes/image/mask-ops.js';
 import { LoadImage } from '../../../nodes/image/load-save.js';
-import type { NodeContext, NodeDefinition, SocketType } from '../../../engine/index.js';
-import { IMAGE, MASK } from '../../../nodes/sockets.js';
+import type { NodeContext } from '../../../engine/index.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
+import { nodeContext, runOutput } from '../../fixtures/run-node.js';
 
 let host: Host;
 let ctx: NodeContext;
 
-const SOCKETS = { IMAGE, MASK };
-type Out<K extends keyof typeof SOCKETS> = (typeof SOCKETS)[K] extends SocketType<infer V> ? V : never;
-
-/** Runs a node and returns one output, checked by its socket's guard. */
-async function runOut<K extends keyof typeof SOCKETS>(def: NodeDefinition, inputs: Record<string, unknown>, name: K): Promise<Out<K>> {
-  const v = (await def.run(ctx, inputs))[name];
-  const socket: SocketType<unknown> = SOCKETS[name];
-  if (!socket.guard(v)) throw new TypeError(`${def.type} gave no ${name}`);
-  return v as Out<K>;
-}
+const runOut: typeof runOutput = (def, inputs, name) => runOutput(def, inputs, name, ctx);
 
 // A 3x2 RGBA picture: pixel i has r = 10i, g = 20i + 5, b = 255 - 30i, a = 40i + 15.
 const W = 3;
@@ -32,10 +23,7 @@ for (let i = 0; i < W * H; i++) rgba.set([10 * i, 20 * i + 5, 255 - 30 * i, 40 *
 
 beforeAll(async () => {
   host = await createHost({ baseDir: tempDir('lf-mask-ops-') });
-  ctx = {
-    nodeId: '1', classType: 'test', promptId: 'p', signal: new AbortController().signal, wantsPreviews: false,
-    progress: () => undefined, log: () => undefined, services: host.services, files: undefined!,
-  };
+  ctx = nodeContext({ services: host.services });
   await mkdir(path.join(host.folders.input, 'sub'), { recursive: true });
   await writeFile(path.join(host.folders.input, 'rgba.png'), await sharp(rgba, { raw: { width: W, height: H, channels: 4 } }).png().toBuffer());
   const rgb = Buffer.alloc(W * H * 3, 200);
