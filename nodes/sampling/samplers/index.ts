@@ -3,21 +3,41 @@ import { sampleDpm2, sampleDpm2Ancestral, sampleHeun } from './heun.js';
 import { sampleLms } from './lms.js';
 import { sampleDpmpp2m, sampleDpmpp2mSde, sampleDpmppSde } from './dpmpp.js';
 import { sampleLcm } from './lcm.js';
+import { sampleDpmpp2sAncestral } from './dpmpp-2s-ancestral.js';
+import { sampleDpmpp3mSde } from './dpmpp-3m-sde.js';
+import { sampleHeunpp2 } from './heunpp2.js';
+import { sampleIpndm } from './ipndm.js';
+import { sampleDdpm } from './ddpm.js';
 import { sampleUniPc, sampleUniPcBh2 } from './uni-pc.js';
 import type { Sampler } from './types.js';
 
-/** Sampler name -> function, in ComfyUI's SAMPLER_NAMES order; the only registry of samplers. */
+/**
+ * Sampler name -> function, in ComfyUI's SAMPLER_NAMES order (KSAMPLER_NAMES, then ddim, uni_pc, uni_pc_bh2);
+ * the only registry of samplers.
+ *
+ * The `_gpu` names are the same functions as their plain twins: in ComfyUI they differ only in drawing the
+ * Brownian-tree noise on the GPU instead of the CPU, so on a CPU-only machine both give the same result; here
+ * both draw from the job's seeded generator.
+ */
 export const SAMPLERS = {
   euler: sampleEuler,
   euler_ancestral: sampleEulerAncestral,
   heun: sampleHeun,
+  heunpp2: sampleHeunpp2,
   dpm_2: sampleDpm2,
   dpm_2_ancestral: sampleDpm2Ancestral,
   lms: sampleLms,
+  dpmpp_2s_ancestral: sampleDpmpp2sAncestral,
   dpmpp_sde: sampleDpmppSde,
+  dpmpp_sde_gpu: sampleDpmppSde,
   dpmpp_2m: sampleDpmpp2m,
   dpmpp_2m_sde: sampleDpmpp2mSde,
+  dpmpp_2m_sde_gpu: sampleDpmpp2mSde,
+  dpmpp_3m_sde: sampleDpmpp3mSde,
+  dpmpp_3m_sde_gpu: sampleDpmpp3mSde,
+  ddpm: sampleDdpm,
   lcm: sampleLcm,
+  ipndm: sampleIpndm,
   ddim: sampleDdim,
   uni_pc: sampleUniPc,
   uni_pc_bh2: sampleUniPcBh2,
@@ -33,7 +53,8 @@ export const SAMPLER_NAMES: readonly SamplerName[] = Object.freeze(Object.keys(S
 
 /** Samplers that draw fresh noise during sampling (and so need the seeded noise source). */
 export const STOCHASTIC_SAMPLERS: ReadonlySet<SamplerName> = new Set<SamplerName>([
-  'euler_ancestral', 'dpm_2_ancestral', 'dpmpp_sde', 'dpmpp_2m_sde', 'lcm',
+  'euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m_sde',
+  'dpmpp_2m_sde_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm',
 ]);
 
 export type { Denoiser, Sampler, SamplerOptions, StepInfo } from './types.js';
@@ -44,5 +65,6 @@ export { makeUniPc, type UniPcVariant } from './uni-pc.js';
 export {
   sampleDdim, sampleEuler, sampleEulerAncestral, sampleDpm2, sampleDpm2Ancestral, sampleHeun, sampleLms,
   sampleDpmpp2m, sampleDpmpp2mSde, sampleDpmppSde, sampleLcm, sampleUniPc, sampleUniPcBh2,
+  sampleDpmpp2sAncestral, sampleDpmpp3mSde, sampleHeunpp2, sampleIpndm, sampleDdpm,
 };
 export * as vector from './vector.js';

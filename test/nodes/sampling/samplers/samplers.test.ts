@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../../../nodes/runtime/tensor.js';
 import { TorchGenerator } from '../../../../nodes/sampling/noise.js';
-import { SAMPLERS, SAMPLER_NAMES, type SamplerName } from '../../../../nodes/sampling/samplers/index.js';
+import { SAMPLERS, SAMPLER_NAMES, STOCHASTIC_SAMPLERS, type SamplerName } from '../../../../nodes/sampling/samplers/index.js';
 import { karrasSigmas } from '../../../../nodes/sampling/schedulers/index.js';
 import { exactEndpoint, gaussianDenoiser, maxAbsError, meanVar } from './gaussian.js';
 
@@ -26,9 +26,22 @@ async function run(name: SamplerName, steps: number, opts: { seed?: number; shap
 describe('sampler contract', () => {
   it('lists the samplers in ComfyUI order', () => {
     expect(SAMPLER_NAMES).toEqual([
-      'euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpmpp_sde', 'dpmpp_2m', 'dpmpp_2m_sde',
-      'lcm', 'ddim', 'uni_pc', 'uni_pc_bh2',
+      'euler', 'euler_ancestral', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpmpp_2s_ancestral',
+      'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu',
+      'ddpm', 'lcm', 'ipndm', 'ddim', 'uni_pc', 'uni_pc_bh2',
     ]);
+  });
+
+  it('marks exactly the samplers that draw noise as stochastic', async () => {
+    const drawing: SamplerName[] = [];
+    for (const name of SAMPLER_NAMES) {
+      const sigmas = karrasSigmas(5, 0.0292, 14.6);
+      const { x, gen } = initial(3, [1, 1, 2, 2], sigmas[0]);
+      let draws = 0;
+      await SAMPLERS[name](gaussianDenoiser(MU, S), x, sigmas, { noise: (sh) => (draws++, gen.randn(sh)) });
+      if (draws > 0) drawing.push(name);
+    }
+    expect(new Set(drawing)).toEqual(STOCHASTIC_SAMPLERS);
   });
 
   for (const name of SAMPLER_NAMES) {
@@ -99,12 +112,12 @@ describe('sampler contract', () => {
   }
 });
 
-const DETERMINISTIC: SamplerName[] = ['euler', 'ddim', 'heun', 'dpm_2', 'lms', 'dpmpp_2m', 'uni_pc', 'uni_pc_bh2'];
-const HIGHER_ORDER: SamplerName[] = ['heun', 'dpm_2', 'lms', 'dpmpp_2m', 'uni_pc', 'uni_pc_bh2'];
+const DETERMINISTIC: SamplerName[] = ['euler', 'ddim', 'heun', 'heunpp2', 'dpm_2', 'lms', 'dpmpp_2m', 'ipndm', 'uni_pc', 'uni_pc_bh2'];
+const HIGHER_ORDER: SamplerName[] = ['heun', 'dpm_2', 'lms', 'dpmpp_2m', 'ipndm', 'uni_pc', 'uni_pc_bh2'];
 
 describe('convergence to the exact probability-flow endpoint of a Gaussian target', () => {
-  async function error(name: SamplerName, steps: number): Promise<number> {
-    const { x, out, sigmas } = await run(name, steps, { sigmaMin: 0.002 });
+  async function error(name: SamplerName, steps: number, eta?: number): Promise<number> {
+    const { x, out, sigmas } = await run(name, steps, { sigmaMin: 0.002, eta });
     return maxAbsError(out.data, exactEndpoint(x, MU, S, sigmas[0]));
   }
 
@@ -125,8 +138,30 @@ describe('convergence to the exact probability-flow endpoint of a Gaussian targe
     });
   }
 
+  // heunpp2's slope weights sigma_{i+1} / (3 sigma_0) shrink towards Euler as sigma falls, so it is first order.
+  it('heunpp2: beats euler at 10, 20 and 40 steps', async () => {
+    for (const steps of [10, 20, 40]) expect(await error('heunpp2', steps)).toBeLessThan(await error('euler', steps));
+  });
+
+  it('dpmpp_2s_ancestral with eta 0 (DPM-Solver++(2S)): error falls as steps grow and beats euler', async () => {
+    const e = [await error('dpmpp_2s_ancestral', 10, 0), await error('dpmpp_2s_ancestral', 20, 0), await error('dpmpp_2s_ancestral', 40, 0)];
+    expect(e[1]).toBeLessThan(e[0] * 0.5);
+    expect(e[2]).toBeLessThan(e[1] * 0.5);
+    for (const [k, steps] of [[1, 20], [2, 40]]) expect(e[k]).toBeLessThan((await error('euler', steps)) / 4);
+  });
+
+  // Multistep errors need not fall monotonically step by step (30 steps is a little worse than 20 here), so the
+  // check spans doublings: 10 -> 20 -> 40 -> 80, and the third-order terms must beat dpmpp_2m by 4x.
+  it('dpmpp_3m_sde with eta 0: error falls over doublings of steps and beats dpmpp_2m', async () => {
+    const e: number[] = [];
+    for (const steps of [10, 20, 40, 80]) e.push(await error('dpmpp_3m_sde', steps, 0));
+    for (let k = 1; k < e.length; k++) expect(e[k]).toBeLessThan(e[k - 1]);
+    expect(e[3]).toBeLessThan(e[1] * 0.4);
+    for (const [k, steps] of [[1, 20], [2, 40]]) expect(e[k]).toBeLessThan((await error('dpmpp_2m', steps)) / 4);
+  });
+
   it('ancestral and SDE samplers with eta 0 are deterministic ODE solvers', async () => {
-    for (const name of ['euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2m_sde', 'dpmpp_sde'] as const) {
+    for (const name of ['euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'dpmpp_2m_sde', 'dpmpp_3m_sde', 'dpmpp_sde'] as const) {
       const { x, out, sigmas } = await run(name, 40, { sigmaMin: 0.002, eta: 0 });
       expect(maxAbsError(out.data, exactEndpoint(x, MU, S, sigmas[0]))).toBeLessThan(0.2);
     }
@@ -142,6 +177,10 @@ describe('stochastic samplers reproduce the target distribution', () => {
     ['dpm_2_ancestral', 30],
     ['dpmpp_sde', 100],
     ['dpmpp_2m_sde', 30],
+    ['dpmpp_2s_ancestral', 30],
+    ['dpmpp_3m_sde', 30],
+    // DDPM's posterior step plugs in E[x0 | x_t] and so drops Var[x0 | x_t]: variance falls short at few steps.
+    ['ddpm', 100],
   ];
   for (const [name, steps] of cases) {
     it(`${name} (${steps} steps): mean ${MU}, variance ${S * S}`, async () => {
@@ -151,6 +190,12 @@ describe('stochastic samplers reproduce the target distribution', () => {
       expect(Math.abs(variance - S * S)).toBeLessThan(0.1);
     });
   }
+
+  it('ddpm variance approaches the target as steps grow (0.81 at 30 steps, 0.95 at 100, 0.98 at 300)', async () => {
+    const v30 = meanVar((await run('ddpm', 30, { seed: 11, shape: [1, 4, 64, 64] })).out.data).variance;
+    const v300 = meanVar((await run('ddpm', 300, { seed: 11, shape: [1, 4, 64, 64] })).out.data).variance;
+    expect(Math.abs(v300 - S * S)).toBeLessThan(Math.abs(v30 - S * S) / 4);
+  });
 
   it('lcm follows x = D + sigma_next * n: variance v -> k^2 v + sigma_next^2 with k = s^2 / (s^2 + sigma^2)', async () => {
     const { out, sigmas } = await run('lcm', 4, { seed: 12, shape: [1, 4, 64, 64] });
@@ -163,4 +208,15 @@ describe('stochastic samplers reproduce the target distribution', () => {
     expect(Math.abs(mean - MU)).toBeLessThan(0.03);
     expect(Math.abs(variance - v) / v).toBeLessThan(0.05);
   });
+});
+
+describe('_gpu samplers', () => {
+  // ComfyUI's _gpu variants differ only in generating the Brownian tree on the GPU, so on CPU they equal the plain ones.
+  for (const [gpu, plain] of [['dpmpp_sde_gpu', 'dpmpp_sde'], ['dpmpp_2m_sde_gpu', 'dpmpp_2m_sde'], ['dpmpp_3m_sde_gpu', 'dpmpp_3m_sde']] as const) {
+    it(`${gpu} gives bitwise the output of ${plain}`, async () => {
+      const a = await run(gpu, 9, { seed: 21, shape: [1, 4, 8, 8] });
+      const b = await run(plain, 9, { seed: 21, shape: [1, 4, 8, 8] });
+      expect(Buffer.from(a.out.data.buffer).equals(Buffer.from(b.out.data.buffer))).toBe(true);
+    });
+  }
 });
