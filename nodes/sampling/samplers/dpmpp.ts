@@ -1,5 +1,6 @@
 import { SamplerContext, ancestralStep } from './common.js';
-import type { Sampler } from './types.js';
+import type { Tensor } from '../../runtime/tensor.js';
+import type { Denoiser, Sampler, SamplerOptions } from './types.js';
 
 /** DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2; k-diffusion sample_dpmpp_2m). */
 export const sampleDpmpp2m: Sampler = async (denoise, x0, sigmas, opts) => {
@@ -31,11 +32,20 @@ export const sampleDpmpp2m: Sampler = async (denoise, x0, sigmas, opts) => {
   return c.tensor(x);
 };
 
+/** How DPM-Solver++(2M) SDE weights the second-order correction (ComfyUI's solver_type). */
+export type Dpmpp2mSdeSolver = 'midpoint' | 'heun';
+
 /**
- * DPM-Solver++(2M) SDE, midpoint variant (ComfyUI sample_dpmpp_2m_sde for eps/v models, where alpha_t = 1 and
- * lambda = -ln sigma). Noise comes from the seeded source, not ComfyUI's Brownian tree.
+ * DPM-Solver++(2M) SDE (ComfyUI sample_dpmpp_2m_sde / sample_dpmpp_2m_sde_heun for eps/v models, where alpha_t = 1
+ * and lambda = -ln sigma). Noise comes from the seeded source, not ComfyUI's Brownian tree.
  */
-export const sampleDpmpp2mSde: Sampler = async (denoise, x0, sigmas, opts) => {
+export function makeDpmpp2mSde(solver: Dpmpp2mSdeSolver): Sampler {
+  return (denoise, x0, sigmas, opts) => dpmpp2mSde(solver, denoise, x0, sigmas, opts);
+}
+
+async function dpmpp2mSde(
+  solver: Dpmpp2mSdeSolver, denoise: Denoiser, x0: Tensor, sigmas: Float64Array, opts: SamplerOptions,
+): Promise<Tensor> {
   const c = new SamplerContext(denoise, x0, sigmas, opts);
   const eta = c.eta;
   let x = x0.data;
@@ -59,7 +69,7 @@ export const sampleDpmpp2mSde: Sampler = async (denoise, x0, sigmas, opts) => {
     for (let k = 0; k < x.length; k++) next[k] = a * x[k] + b * denoised[k];
     if (old !== null && hLast !== null) {
       const r = hLast / h;
-      const m = 0.5 * b * (1 / r);
+      const m = solver === 'midpoint' ? 0.5 * b * (1 / r) : (b / -hEta + 1) * (1 / r);
       for (let k = 0; k < x.length; k++) next[k] += m * (denoised[k] - old[k]);
     }
     if (eta > 0 && c.sNoise > 0) {
@@ -72,7 +82,13 @@ export const sampleDpmpp2mSde: Sampler = async (denoise, x0, sigmas, opts) => {
     x = next;
   }
   return c.tensor(x);
-};
+}
+
+/** DPM-Solver++(2M) SDE, midpoint variant (ComfyUI's "dpmpp_2m_sde"). */
+export const sampleDpmpp2mSde: Sampler = makeDpmpp2mSde('midpoint');
+
+/** DPM-Solver++(2M) SDE, Heun variant (ComfyUI's "dpmpp_2m_sde_heun"). */
+export const sampleDpmpp2mSdeHeun: Sampler = makeDpmpp2mSde('heun');
 
 /**
  * DPM-Solver++ stochastic, second order with r = 1/2 (k-diffusion / ComfyUI sample_dpmpp_sde for eps/v

@@ -1,7 +1,7 @@
 import { sampleDdim, sampleEuler, sampleEulerAncestral } from './euler.js';
 import { sampleDpm2, sampleDpm2Ancestral, sampleHeun } from './heun.js';
 import { sampleLms } from './lms.js';
-import { sampleDpmpp2m, sampleDpmpp2mSde, sampleDpmppSde } from './dpmpp.js';
+import { sampleDpmpp2m, sampleDpmpp2mSde, sampleDpmpp2mSdeHeun, sampleDpmppSde } from './dpmpp.js';
 import { sampleLcm } from './lcm.js';
 import { sampleDpmpp2sAncestral } from './dpmpp-2s-ancestral.js';
 import { sampleDpmpp3mSde } from './dpmpp-3m-sde.js';
@@ -33,6 +33,8 @@ export const SAMPLERS = {
   dpmpp_2m: sampleDpmpp2m,
   dpmpp_2m_sde: sampleDpmpp2mSde,
   dpmpp_2m_sde_gpu: sampleDpmpp2mSde,
+  dpmpp_2m_sde_heun: sampleDpmpp2mSdeHeun,
+  dpmpp_2m_sde_heun_gpu: sampleDpmpp2mSdeHeun,
   dpmpp_3m_sde: sampleDpmpp3mSde,
   dpmpp_3m_sde_gpu: sampleDpmpp3mSde,
   ddpm: sampleDdpm,
@@ -54,7 +56,7 @@ export const SAMPLER_NAMES: readonly SamplerName[] = Object.freeze(Object.keys(S
 /** Samplers that draw fresh noise during sampling (and so need the seeded noise source). */
 export const STOCHASTIC_SAMPLERS: ReadonlySet<SamplerName> = new Set<SamplerName>([
   'euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m_sde',
-  'dpmpp_2m_sde_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm',
+  'dpmpp_2m_sde_gpu', 'dpmpp_2m_sde_heun', 'dpmpp_2m_sde_heun_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm',
 ]);
 
 export type { Denoiser, Sampler, SamplerOptions, StepInfo } from './types.js';
@@ -62,9 +64,10 @@ export { DenoiserShapeError } from './types.js';
 export { ancestralStep } from './common.js';
 export { linearMultistepCoeff, makeLms } from './lms.js';
 export { makeUniPc, type UniPcVariant } from './uni-pc.js';
+export { makeDpmpp2mSde, type Dpmpp2mSdeSolver } from './dpmpp.js';
 export {
   sampleDdim, sampleEuler, sampleEulerAncestral, sampleDpm2, sampleDpm2Ancestral, sampleHeun, sampleLms,
   sampleDpmpp2m, sampleDpmpp2mSde, sampleDpmppSde, sampleLcm, sampleUniPc, sampleUniPcBh2,
-  sampleDpmpp2sAncestral, sampleDpmpp3mSde, sampleHeunpp2, sampleIpndm, sampleDdpm,
+  sampleDpmpp2mSdeHeun, sampleDpmpp2sAncestral, sampleDpmpp3mSde, sampleHeunpp2, sampleIpndm, sampleDdpm,
 };
 export * as vector from './vector.js';
