@@ -6,7 +6,7 @@ import { sampleLcm } from './lcm.js';
 import { sampleDpmpp2sAncestral } from './dpmpp-2s-ancestral.js';
 import { sampleDpmpp3mSde } from './dpmpp-3m-sde.js';
 import { sampleHeunpp2 } from './heunpp2.js';
-import { sampleIpndm } from './ipndm.js';
+import { sampleIpndm, sampleIpndmV } from './ipndm.js';
 import { sampleDdpm } from './ddpm.js';
 import { sampleUniPc, sampleUniPcBh2 } from './uni-pc.js';
 import type { Sampler } from './types.js';
@@ -40,6 +40,7 @@ export const SAMPLERS = {
   ddpm: sampleDdpm,
   lcm: sampleLcm,
   ipndm: sampleIpndm,
+  ipndm_v: sampleIpndmV,
   ddim: sampleDdim,
   uni_pc: sampleUniPc,
   uni_pc_bh2: sampleUniPcBh2,
@@ -68,6 +69,6 @@ export { makeDpmpp2mSde, type Dpmpp2mSdeSolver } from './dpmpp.js';
 export {
   sampleDdim, sampleEuler, sampleEulerAncestral, sampleDpm2, sampleDpm2Ancestral, sampleHeun, sampleLms,
   sampleDpmpp2m, sampleDpmpp2mSde, sampleDpmppSde, sampleLcm, sampleUniPc, sampleUniPcBh2,
-  sampleDpmpp2mSdeHeun, sampleDpmpp2sAncestral, sampleDpmpp3mSde, sampleHeunpp2, sampleIpndm, sampleDdpm,
+  sampleDpmpp2mSdeHeun, sampleDpmpp2sAncestral, sampleDpmpp3mSde, sampleHeunpp2, sampleIpndm, sampleIpndmV, sampleDdpm,
 };
 export * as vector from './vector.js';

@@ -45,3 +45,62 @@ export const sampleIpndm: Sampler = async (denoise, x0, sigmas, opts) => {
   }
   return c.tensor(x);
 };
+
+/**
+ * The weights of newest-first slopes for ipndm_v's step i (zju-pi/diff-sampler solvers.py, as ComfyUI
+ * sample_ipndm_v): variable-step Adams-Bashforth coefficients from the actual sigma gaps, up to order 4.
+ */
+function ipndmVWeights(sigmas: Float64Array, i: number, order: number): number[] {
+  const hn = sigmas[i + 1] - sigmas[i];
+  if (order === 1) return [1];
+  const hn1 = sigmas[i] - sigmas[i - 1];
+  if (order === 2) return [(2 + hn / hn1) / 2, -(hn / hn1) / 2];
+  const hn2 = sigmas[i - 1] - sigmas[i - 2];
+  const t1 = (1 - ((hn / (3 * (hn + hn1))) * (hn * (hn + hn1))) / (hn1 * (hn1 + hn2))) / 2;
+  if (order === 3) {
+    return [(2 + hn / hn1) / 2 + t1, -(hn / hn1) / 2 - (1 + hn1 / hn2) * t1, (t1 * hn1) / hn2];
+  }
+  const hn3 = sigmas[i - 2] - sigmas[i - 3];
+  const t2 = ((1 - hn / (3 * (hn + hn1))) / 2 + ((1 - hn / (2 * (hn + hn1))) * hn) / (6 * (hn + hn1 + hn2)))
+    * ((hn * (hn + hn1) * (hn + hn1 + hn2)) / (hn1 * (hn1 + hn2) * (hn1 + hn2 + hn3)));
+  const q = (hn1 * (hn1 + hn2)) / (hn2 * (hn2 + hn3));
+  return [
+    (2 + hn / hn1) / 2 + t1 + t2,
+    -(hn / hn1) / 2 - (1 + hn1 / hn2) * t1 - (1 + hn1 / hn2 + q) * t2,
+    (t1 * hn1) / hn2 + (hn1 / hn2 + q * (1 + hn2 / hn3)) * t2,
+    ((-t2 * q) * hn1) / hn2,
+  ];
+}
+
+/**
+ * iPNDM with variable steps (Zhang & Chen 2023; ComfyUI sample_ipndm_v, from zju-pi/diff-sampler): as ipndm, but
+ * the multistep weights come from the actual sigma gaps, so unequal schedules such as karras keep the order.
+ */
+export const sampleIpndmV: Sampler = async (denoise, x0, sigmas, opts) => {
+  const c = new SamplerContext(denoise, x0, sigmas, opts);
+  const maxOrder = 4;
+  let x = x0.data;
+  const history: Float32Array[] = [];
+  for (let i = 0; i < c.total; i++) {
+    const s = sigmas[i];
+    const sNext = sigmas[i + 1];
+    const denoised = await c.denoise(x, s);
+    await c.step(i, x, denoised);
+    const d = toD(x, denoised, s);
+    if (sNext === 0) {
+      x = denoised.slice();
+    } else {
+      const order = Math.min(maxOrder, i + 1);
+      const slopes = [d];
+      for (let k = 1; k < order; k++) slopes.push(history[history.length - k]);
+      const slope = linearCombination(ipndmVWeights(sigmas, i, order), slopes);
+      const dt = sNext - s;
+      const next = new Float32Array(x.length);
+      for (let k = 0; k < x.length; k++) next[k] = x[k] + dt * slope[k];
+      x = next;
+    }
+    history.push(d);
+    if (history.length > maxOrder - 1) history.shift();
+  }
+  return c.tensor(x);
+};
