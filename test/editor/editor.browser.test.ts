@@ -9,6 +9,8 @@ const skip = skipReason();
 if (skip) console.warn(`editor browser tests skipped: ${skip}`);
 
 const EXAMPLES = path.join(REPO, '..', 'shared', 'data', 'comfyui-examples');
+// NOTE: CI machines are shared and slow; a poll may wait, it must not race.
+const POLL = { timeout: 15_000 };
 const TXT2IMG = ['CheckpointLoaderSimple', 'CLIPTextEncode', 'EmptyLatentImage', 'KSampler', 'VAEDecode', 'SaveImage'];
 
 async function nodeIdOf(page: Page, type: string, nth = 0): Promise<string> {
@@ -68,7 +70,7 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
       const img = document.querySelector<HTMLImageElement>(sel);
       return img !== null && img.complete && img.naturalWidth > 0;
     }, `[data-testid="node-image-${save}"]`);
-    await expect.poll(() => page.textContent(`[data-testid="node-status-${ks}"]`)).toMatch(/^done \d+\.\d\d s$/);
+    await expect.poll(() => page.textContent(`[data-testid="node-status-${ks}"]`), POLL).toMatch(/^done \d+\.\d\d s$/);
     // Seed control applies after queueing.
     expect(Number(await page.inputValue(`[data-testid="widget-${ks}-seed"]`))).toBe(seed + 1);
     await page.locator('[data-testid="history-item"][data-status="success"]').first().waitFor({ timeout: 10_000 });
@@ -99,16 +101,25 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     await screenshot(page, '11-stale-after-seed-change');
     // Back to the seed that ran: nothing would re-run.
     await seed.fill(original);
-    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count(), POLL).toBe(0);
     // Run the other seed, then the first again: the server has both cached, so the last run finishes
     // before its HTTP response arrives, and it must still become the run the marks compare with.
+    // Marks are hidden while nodes are pending or running, so counts are read once the page has settled.
+    const settledMarks = () =>
+      page.evaluate(() => (document.querySelector('[data-status="pending"], [data-status="running"]') ? -1 : document.querySelectorAll('[data-testid^="node-stale-"]').length));
+    const finished = async () => Object.keys((await (await fetch(`${server.url}/history`)).json()) as object).length;
+    const queueAndWait = async () => {
+      const before = await finished();
+      await page.locator('[data-testid="queue-button"]').click();
+      await expect.poll(finished, { timeout: 90_000 }).toBeGreaterThan(before);
+    };
     await seed.fill(String(Number(original) + 1));
-    await page.locator('[data-testid="queue-button"]').click();
-    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count(), { timeout: 90_000 }).toBe(0);
+    await queueAndWait();
+    await expect.poll(settledMarks, { timeout: 15_000 }).toBe(0);
     await seed.fill(original);
-    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count()).toBe(stale.length);
-    await page.locator('[data-testid="queue-button"]').click();
-    await expect.poll(() => page.locator('[data-testid^="node-stale-"]').count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(settledMarks, { timeout: 15_000 }).toBe(stale.length);
+    await queueAndWait();
+    await expect.poll(settledMarks, { timeout: 15_000 }).toBe(0);
     await page.close();
   }, 120_000);
 
@@ -121,12 +132,12 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     const decode = await nodeIdOf(page, 'VAEDecode');
     const w = Number(await page.inputValue(`[data-testid="widget-${latent}-width"]`));
     const h = Number(await page.inputValue(`[data-testid="widget-${latent}-height"]`));
-    await expect.poll(() => page.textContent(`[data-testid="shape-${latent}-0"]`).catch(() => null)).toBe(`4x${h / 8}x${w / 8}`);
-    await expect.poll(() => page.textContent(`[data-testid="shape-${ks}-0"]`).catch(() => null)).toBe(`4x${h / 8}x${w / 8}`);
-    await expect.poll(() => page.textContent(`[data-testid="shape-${decode}-0"]`).catch(() => null)).toBe(`${w}x${h}`);
+    await expect.poll(() => page.textContent(`[data-testid="shape-${latent}-0"]`).catch(() => null), POLL).toBe(`4x${h / 8}x${w / 8}`);
+    await expect.poll(() => page.textContent(`[data-testid="shape-${ks}-0"]`).catch(() => null), POLL).toBe(`4x${h / 8}x${w / 8}`);
+    await expect.poll(() => page.textContent(`[data-testid="shape-${decode}-0"]`).catch(() => null), POLL).toBe(`${w}x${h}`);
     await page.fill(`[data-testid="widget-${latent}-width"]`, '320');
     await page.fill(`[data-testid="widget-${latent}-batch_size"]`, '2');
-    await expect.poll(() => page.textContent(`[data-testid="shape-${decode}-0"]`).catch(() => null)).toBe(`320x${h} x2`);
+    await expect.poll(() => page.textContent(`[data-testid="shape-${decode}-0"]`).catch(() => null), POLL).toBe(`320x${h} x2`);
     expect(await page.textContent(`[data-testid="shape-${latent}-0"]`)).toBe(`4x${h / 8}x40 x2`);
     // Nothing is inferred for a checkpoint's MODEL, CLIP and VAE.
     expect(await page.locator(`[data-testid^="shape-${await nodeIdOf(page, 'CheckpointLoaderSimple')}-"]`).count()).toBe(0);
@@ -143,10 +154,10 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     const ks = await nodeIdOf(page, 'KSampler');
     const edges = await page.locator('.react-flow__edge').count();
     await dragBetween(page, `[data-testid="handle-out-${latent}-0"]`, `[data-testid="handle-in-${decode}-vae"]`);
-    await expect.poll(() => page.textContent('[data-testid="connect-reason"]')).toBe('type mismatch: output is LATENT, input expects VAE');
+    await expect.poll(() => page.textContent('[data-testid="connect-reason"]'), POLL).toBe('type mismatch: output is LATENT, input expects VAE');
     await screenshot(page, '3-link-refused-while-dragging');
     await page.mouse.up();
-    await expect.poll(() => page.textContent('[data-testid="connect-refused"]')).toContain('type mismatch: output is LATENT, input expects VAE');
+    await expect.poll(() => page.textContent('[data-testid="connect-refused"]'), POLL).toContain('type mismatch: output is LATENT, input expects VAE');
     expect(await page.locator('.react-flow__edge').count()).toBe(edges);
     await screenshot(page, '4-link-refused');
 
@@ -154,7 +165,7 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     const ckpt = await nodeIdOf(page, 'CheckpointLoaderSimple');
     await dragBetween(page, `[data-testid="handle-out-${ckpt}-0"]`, `[data-testid="handle-in-${ks}-model"]`);
     await page.mouse.up();
-    await expect.poll(() => page.textContent('[data-testid="connect-refused"]')).toContain("one link per input: 'model'");
+    await expect.poll(() => page.textContent('[data-testid="connect-refused"]'), POLL).toContain("one link per input: 'model'");
 
     // Widget to input: a primitive INT node found with the double-click search drives KSampler's steps.
     await page.locator('.react-flow__pane').dblclick({ position: { x: 300, y: 80 } });
@@ -181,16 +192,16 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     const steps = page.locator(`[data-testid="widget-${ks}-steps"]`);
     const before = await steps.inputValue();
     await steps.fill('7');
-    await expect.poll(() => steps.inputValue()).toBe('7');
+    await expect.poll(() => steps.inputValue(), POLL).toBe('7');
     await screenshot(page, '6-widget-edited');
     await page.locator('[data-testid="undo-button"]').click();
-    await expect.poll(() => steps.inputValue()).toBe(before);
+    await expect.poll(() => steps.inputValue(), POLL).toBe(before);
     await page.locator('[data-testid="redo-button"]').click();
-    await expect.poll(() => steps.inputValue()).toBe('7');
+    await expect.poll(() => steps.inputValue(), POLL).toBe('7');
     // Keyboard undo from the canvas.
     await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Control+z');
-    await expect.poll(() => steps.inputValue()).toBe(before);
+    await expect.poll(() => steps.inputValue(), POLL).toBe(before);
     await screenshot(page, '7-widget-undone');
     // Out of range: validation marks the field and nothing is queued.
     await steps.fill('0');
@@ -203,11 +214,11 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     await page.locator(`[data-testid="node-${ks}"] .lf-title`).click();
     await page.keyboard.press('Control+c');
     await page.keyboard.press('Control+v');
-    await expect.poll(() => page.locator('[data-type="KSampler"]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-type="KSampler"]').count(), POLL).toBe(2);
     await page.keyboard.press('Delete');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(count);
+    await expect.poll(() => page.locator('.react-flow__node').count(), POLL).toBe(count);
     await page.keyboard.press('Control+z');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(count + 1);
+    await expect.poll(() => page.locator('.react-flow__node').count(), POLL).toBe(count + 1);
     await page.close();
   }, 60_000);
 
@@ -221,7 +232,7 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     const id = await nodeIdOf(page, 'LoadImage');
     const png = path.join(EXAMPLES, 'yosemite_inpaint_example.png');
     await page.setInputFiles(`[data-testid="upload-${id}-image"]`, png);
-    await expect.poll(() => page.inputValue(`[data-testid="widget-${id}-image"]`)).toBe('yosemite_inpaint_example.png');
+    await expect.poll(() => page.inputValue(`[data-testid="widget-${id}-image"]`), POLL).toBe('yosemite_inpaint_example.png');
     await page.waitForFunction((sel) => {
       const img = document.querySelector<HTMLImageElement>(sel);
       return img !== null && img.complete && img.naturalWidth > 0;
@@ -255,7 +266,7 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
       { b64: bytes.toString('base64'), name: usable! },
     );
     const want = Object.values(prompt).map((n) => n.class_type).sort();
-    await expect.poll(async () => (await page.locator('[data-type]').evaluateAll((els) => els.map((e) => e.getAttribute('data-type')!))).sort()).toEqual(want);
+    await expect.poll(async () => (await page.locator('[data-type]').evaluateAll((els) => els.map((e) => e.getAttribute('data-type')!))).sort(), POLL).toEqual(want);
     for (const [id, n] of Object.entries(prompt)) expect(await page.getAttribute(`[data-testid="node-${id}"]`, 'data-type')).toBe(n.class_type);
     await page.waitForTimeout(300);
     await screenshot(page, `9-dropped-${path.basename(usable!, '.png')}`);
