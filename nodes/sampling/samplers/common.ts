@@ -41,6 +41,17 @@ export class SamplerContext {
     return n.data;
   }
 
+  /**
+   * The DPM-Solver++ multistep SDE noise term (k-diffusion sample_dpmpp_2m_sde / 3m_sde): adds
+   * sigmaNext * sqrt(1 - e^(-2 h eta)) * s_noise times a fresh draw to `x`, when eta and s_noise allow.
+   */
+  addSdeNoise(x: Float32Array, sigmaNext: number, h: number): void {
+    if (!(this.eta > 0 && this.sNoise > 0)) return;
+    const n = this.noise();
+    const amp = sigmaNext * Math.sqrt(-Math.expm1(-2 * h * this.eta)) * this.sNoise;
+    for (let k = 0; k < x.length; k++) x[k] += n[k] * amp;
+  }
+
   async step(i: number, x: Float32Array, denoised: Float32Array): Promise<void> {
     if (!this.opts.onStep) return;
     await this.opts.onStep({

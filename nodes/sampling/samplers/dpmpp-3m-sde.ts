@@ -46,11 +46,7 @@ export const sampleDpmpp3mSde: Sampler = async (denoise, x0, sigmas, opts) => {
         const r = h1 / hi;
         for (let k = 0; k < x.length; k++) next[k] += phi2 * ((denoised[k] - d1[k]) / r);
       }
-      if (eta > 0 && c.sNoise > 0) {
-        const n = c.noise();
-        const amp = sNext * Math.sqrt(-Math.expm1(-2 * hi * eta)) * c.sNoise;
-        for (let k = 0; k < x.length; k++) next[k] += n[k] * amp;
-      }
+      c.addSdeNoise(next, sNext, hi);
       x = next;
     }
     // As k-diffusion: the history shifts on every step, and h keeps its last value on a step to sigma 0.

@@ -72,11 +72,7 @@ async function dpmpp2mSde(
       const m = solver === 'midpoint' ? 0.5 * b * (1 / r) : (b / -hEta + 1) * (1 / r);
       for (let k = 0; k < x.length; k++) next[k] += m * (denoised[k] - old[k]);
     }
-    if (eta > 0 && c.sNoise > 0) {
-      const n = c.noise();
-      const amp = sNext * Math.sqrt(-Math.expm1(-2 * h * eta)) * c.sNoise;
-      for (let k = 0; k < x.length; k++) next[k] += n[k] * amp;
-    }
+    c.addSdeNoise(next, sNext, h);
     old = denoised;
     hLast = h;
     x = next;
