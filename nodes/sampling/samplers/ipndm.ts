@@ -11,40 +11,44 @@ const IPNDM_WEIGHTS: readonly (readonly number[])[] = [
 ];
 
 /**
- * Improved PNDM (Zhang & Chen 2023; ComfyUI sample_ipndm, from zju-pi/diff-sampler): an explicit Adams-Bashforth
- * multistep on the probability-flow ODE with fixed equal-step weights up to order 4, warming up from Euler;
- * x = D on the step to sigma 0.
+ * The iPNDM loop (Zhang & Chen 2023; ComfyUI sample_ipndm / sample_ipndm_v, from zju-pi/diff-sampler): an explicit
+ * Adams-Bashforth multistep on the probability-flow ODE up to order 4, warming up from Euler, whose newest-first
+ * slope weights for step i come from `weightsOf`; x = D on the step to sigma 0.
  */
-export const sampleIpndm: Sampler = async (denoise, x0, sigmas, opts) => {
-  const c = new SamplerContext(denoise, x0, sigmas, opts);
-  const maxOrder = IPNDM_WEIGHTS.length;
-  let x = x0.data;
-  /** Past slopes, newest last. */
-  const history: Float32Array[] = [];
-  for (let i = 0; i < c.total; i++) {
-    const s = sigmas[i];
-    const sNext = sigmas[i + 1];
-    const denoised = await c.denoise(x, s);
-    await c.step(i, x, denoised);
-    const d = toD(x, denoised, s);
-    if (sNext === 0) {
-      x = denoised.slice();
-    } else {
-      const order = Math.min(maxOrder, i + 1);
-      const weights = IPNDM_WEIGHTS[order - 1];
-      const slopes = [d];
-      for (let k = 1; k < order; k++) slopes.push(history[history.length - k]);
-      const slope = linearCombination(weights, slopes);
-      const dt = sNext - s;
-      const next = new Float32Array(x.length);
-      for (let k = 0; k < x.length; k++) next[k] = x[k] + dt * slope[k];
-      x = next;
+function adamsBashforth(weightsOf: (sigmas: Float64Array, i: number, order: number) => readonly number[]): Sampler {
+  const maxOrder = 4;
+  return async (denoise, x0, sigmas, opts) => {
+    const c = new SamplerContext(denoise, x0, sigmas, opts);
+    let x = x0.data;
+    /** Past slopes, newest last. */
+    const history: Float32Array[] = [];
+    for (let i = 0; i < c.total; i++) {
+      const s = sigmas[i];
+      const sNext = sigmas[i + 1];
+      const denoised = await c.denoise(x, s);
+      await c.step(i, x, denoised);
+      const d = toD(x, denoised, s);
+      if (sNext === 0) {
+        x = denoised.slice();
+      } else {
+        const order = Math.min(maxOrder, i + 1);
+        const slopes = [d];
+        for (let k = 1; k < order; k++) slopes.push(history[history.length - k]);
+        const slope = linearCombination(weightsOf(sigmas, i, order), slopes);
+        const dt = sNext - s;
+        const next = new Float32Array(x.length);
+        for (let k = 0; k < x.length; k++) next[k] = x[k] + dt * slope[k];
+        x = next;
+      }
+      history.push(d);
+      if (history.length > maxOrder - 1) history.shift();
     }
-    history.push(d);
-    if (history.length > maxOrder - 1) history.shift();
-  }
-  return c.tensor(x);
-};
+    return c.tensor(x);
+  };
+}
+
+/** Improved PNDM (ComfyUI sample_ipndm): fixed equal-step weights. */
+export const sampleIpndm: Sampler = adamsBashforth((_sigmas, _i, order) => IPNDM_WEIGHTS[order - 1]);
 
 /**
  * The weights of newest-first slopes for ipndm_v's step i (zju-pi/diff-sampler solvers.py, as ComfyUI
@@ -73,34 +77,7 @@ function ipndmVWeights(sigmas: Float64Array, i: number, order: number): number[]
 }
 
 /**
- * iPNDM with variable steps (Zhang & Chen 2023; ComfyUI sample_ipndm_v, from zju-pi/diff-sampler): as ipndm, but
- * the multistep weights come from the actual sigma gaps, so unequal schedules such as karras keep the order.
+ * iPNDM with variable steps (ComfyUI sample_ipndm_v): the weights come from the actual sigma gaps, so unequal
+ * schedules such as karras keep the order.
  */
-export const sampleIpndmV: Sampler = async (denoise, x0, sigmas, opts) => {
-  const c = new SamplerContext(denoise, x0, sigmas, opts);
-  const maxOrder = 4;
-  let x = x0.data;
-  const history: Float32Array[] = [];
-  for (let i = 0; i < c.total; i++) {
-    const s = sigmas[i];
-    const sNext = sigmas[i + 1];
-    const denoised = await c.denoise(x, s);
-    await c.step(i, x, denoised);
-    const d = toD(x, denoised, s);
-    if (sNext === 0) {
-      x = denoised.slice();
-    } else {
-      const order = Math.min(maxOrder, i + 1);
-      const slopes = [d];
-      for (let k = 1; k < order; k++) slopes.push(history[history.length - k]);
-      const slope = linearCombination(ipndmVWeights(sigmas, i, order), slopes);
-      const dt = sNext - s;
-      const next = new Float32Array(x.length);
-      for (let k = 0; k < x.length; k++) next[k] = x[k] + dt * slope[k];
-      x = next;
-    }
-    history.push(d);
-    if (history.length > maxOrder - 1) history.shift();
-  }
-  return c.tensor(x);
-};
+export const sampleIpndmV: Sampler = adamsBashforth(ipndmVWeights);
