@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkStructure, parseJson, type ApiWorkflow, type Engine } from '../engine/index.js';
-import { createHost } from '../nodes/host.js';
-import { MODEL_POOL } from '../nodes/services.js';
+import { createHost } from '../host/host.js';
+import { MODEL_POOL } from '../runtime/services.js';
 import { loadCheckpoint } from '../nodes/diffusion/checkpoint.js';
-import { StepScheduler, runInJob } from '../nodes/diffusion/batching/index.js';
+import { StepScheduler, runInJob } from '../runtime/batching/index.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS = path.join(REPO, 'models');

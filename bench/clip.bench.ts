@@ -6,13 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHost } from '../nodes/host.js';
+import { createHost } from '../host/host.js';
 import { encodeImages } from '../nodes/clip/embed.js';
 import { loadClipVision } from '../nodes/clip/loaders.js';
 import { queryVector, searchIndex } from '../nodes/clip/index-nodes.js';
 import { normalizeRows } from '../nodes/clip/vectors.js';
 import type { ImageIndex } from '../nodes/clip/types.js';
-import { Tensor } from '../nodes/runtime/tensor.js';
+import { Tensor } from '../runtime/tensor.js';
 import { generateToyworld } from '../toyworld/generate.js';
 import { COLOURS, SHAPES, renderShape } from '../toyworld/world.js';
 

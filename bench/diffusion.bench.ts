@@ -6,9 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHost } from '../nodes/host.js';
-import { MODEL_POOL } from '../nodes/services.js';
-import { Tensor } from '../nodes/runtime/tensor.js';
+import { createHost } from '../host/host.js';
+import { MODEL_POOL } from '../runtime/services.js';
+import { Tensor } from '../runtime/tensor.js';
 import { generateToyworld } from '../toyworld/generate.js';
 
 const MODELS = path.resolve('models');

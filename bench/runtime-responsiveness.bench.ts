@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { OnnxSession } from '../nodes/runtime/onnx-session.js';
-import { SessionClient } from '../nodes/runtime/session-client.js';
-import { Tensor } from '../nodes/runtime/tensor.js';
-import { slowModel } from '../test/nodes/runtime/fixtures/models.js';
-import { writeModel } from '../test/nodes/runtime/fixtures/onnx-builder.js';
+import { OnnxSession } from '../runtime/onnx-session.js';
+import { SessionClient } from '../runtime/session-client.js';
+import { Tensor } from '../runtime/tensor.js';
+import { slowModel } from '../test/runtime/fixtures/models.js';
+import { writeModel } from '../test/runtime/fixtures/onnx-builder.js';
 
 const N = 1024;
 const ROUNDS = 48; // ~100 GFLOP of MatMul: over 1 s on a 2-core box

@@ -7,8 +7,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RedisProcess, SKIP_REASON, redisBinary } from '../test/fixtures/redis.js';
-import { startWorkerProcess, type WorkerProcess } from '../test/cli/distributed/workers.js';
-import { runRemoteBatch, slowWorkflow } from '../test/cli/distributed/setup.js';
+import { startWorkerProcess, type WorkerProcess } from '../test/scaleout/workers.js';
+import { runRemoteBatch, slowWorkflow } from '../test/scaleout/setup.js';
 
 const JOBS = 24;
 

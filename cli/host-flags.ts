@@ -1,4 +1,4 @@
-import { createHost, type Host, type HostOptions } from '../nodes/host.js';
+import { createHost, type Host, type HostOptions } from '../host/host.js';
 
 /** Folder and memory flags shared by run, serve and the batch commands. */
 export interface HostFlags {

@@ -1,5 +1,5 @@
 import { socket } from '../engine/index.js';
-import { Tensor } from './runtime/tensor.js';
+import { Tensor } from '../runtime/tensor.js';
 import type { ClipModel, Conditioning, DiffusionModel, Guider, NoiseSource, SamplerChoice, VaeModel } from './diffusion/types.js';
 import { isClipModel, isConditioning, isDiffusionModel, isGuider, isNoiseSource, isSamplerChoice, isSigmas, isVaeModel } from './diffusion/guards.js';
 import type { ClipVisionModel, ClipVisionOutput, ImageClassifierModel, ImageIndex, Scores } from './clip/types.js';

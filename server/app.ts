@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Engine } from '../engine/index.js';
-import type { Folders } from '../nodes/services.js';
+import type { Folders } from '../runtime/services.js';
 import type { JobStore } from './store.js';
 import type { JobRunner } from './runner.js';
 import type { WsHub } from './ws-hub.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHost, type Host, type HostOptions } from '../nodes/host.js';
+import { createHost, type Host, type HostOptions } from '../host/host.js';
 import { JobStore } from './store.js';
 import { JobRunner, MAX_ATTEMPTS, poisonRecord } from './runner.js';
 import { PromptFileNaming, removePartialFiles } from './naming.js';
@@ -8,7 +8,7 @@ import { WsHub, serverFeatures } from './ws-hub.js';
 import { createUpgradeHandler, handleRequest, type AppContext } from './app.js';
 import { checkListen, isLoopbackHost } from './security.js';
 import { defaultEditorDir } from './static.js';
-import { StepScheduler } from '../nodes/diffusion/batching/index.js';
+import { StepScheduler } from '../runtime/batching/index.js';
 
 export { InsecureListenError } from './security.js';
 export { JobStore, type Job, type JobStatus, type HistoryEntry } from './store.js';
@@ -70,7 +70,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
   const hub = new WsHub(serverFeatures(maxUploadBytes));
   const remote = opts.redis
-    ? await (await import('./distributed/remote-engine.js')).RemoteEngine.open(host.engine, { url: opts.redis.url, queue: opts.redis.queue, folders: host.folders, log })
+    ? await (await import('../scaleout/remote-engine.js')).RemoteEngine.open(host.engine, { url: opts.redis.url, queue: opts.redis.queue, folders: host.folders, log })
     : undefined;
   const runner = new JobRunner(store, remote ?? host.engine, naming, hub, log, { concurrency: remote ? (opts.redis?.maxInFlight ?? 64) : opts.concurrency, scheduler: new StepScheduler({ maxBatch: opts.maxBatch }) });
   const ctx: AppContext = {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Folders } from '../nodes/services.js';
+import type { Folders } from '../runtime/services.js';
 import { HttpError } from './http-util.js';
 
 const VERSION = '0.1.0';

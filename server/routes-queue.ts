@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MODEL_POOL } from '../nodes/services.js';
+import { MODEL_POOL } from '../runtime/services.js';
 import type { Engine, JsonValue } from '../engine/index.js';
 import type { JobStore } from './store.js';
 import type { JobRunner } from './runner.js';

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import sharp from 'sharp';
 import { writeAtomic } from '../engine/index.js';
-import type { Folders } from '../nodes/services.js';
+import type { Folders } from '../runtime/services.js';
 import { HttpError } from './http-util.js';
 import { checkRelative, ensureDirInside, folderKind, resolveExisting, type FolderKind } from './paths.js';
 

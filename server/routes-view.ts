@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
-import type { Folders } from '../nodes/services.js';
+import type { Folders } from '../runtime/services.js';
 import { HttpError, pipeFile } from './http-util.js';
 import { checkRelative, folderKind, resolveExisting } from './paths.js';
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { StepScheduler, runInJob } from '../nodes/diffusion/batching/index.js';
+import { StepScheduler, runInJob } from '../runtime/batching/index.js';
 import type { Engine, EngineEvent, ExecutionResult, PreviewImage, JsonValue } from '../engine/index.js';
 import type { JobStore, Job, HistoryRecord } from './store.js';
 import type { PromptFileNaming } from './naming.js';

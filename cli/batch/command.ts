@@ -12,7 +12,7 @@ import { runBatch, type BatchSummary } from './runner.js';
 import { jsonBatchReporter, plainBatchReporter, ttyBatchReporter, type BatchReporter } from './progress.js';
 import { lockBatchDir } from './lock.js';
 import { BatchInputError, BatchLockedError, BatchPlanError } from './errors.js';
-import { StepScheduler } from '../../nodes/diffusion/batching/index.js';
+import { StepScheduler } from '../../runtime/batching/index.js';
 
 export interface BatchFlags extends HostFlags {
   set: string[];
@@ -126,7 +126,7 @@ export async function batchCommand(file: string, flags: BatchFlags, io: BatchIo 
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const remote = flags.redis
-      ? await (await import('../distributed/batch-executor.js')).openRemoteBatch({ url: flags.redis, folders: host.folders, files, log: (m) => reporter.log(m) })
+      ? await (await import('../../scaleout/batch-executor.js')).openRemoteBatch({ url: flags.redis, folders: host.folders, files, log: (m) => reporter.log(m) })
       : undefined;
     let summary: BatchSummary;
     try {

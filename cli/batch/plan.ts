@@ -1,6 +1,6 @@
 import type { ApiWorkflow, Engine, JsonValue, ValidationResult } from '../../engine/index.js';
 import { resolveNodeRef } from '../overrides.js';
-import { formatValidationErrors } from '../format-errors.js';
+import { formatValidationErrors } from '../print-validation.js';
 import type { Override } from './batch-file.js';
 import type { JobSource } from './sweep.js';
 import { jobId } from './job-id.js';

@@ -3,7 +3,7 @@ import type { Engine, EngineEvent, ExecutionResult, UiOutput } from '../../engin
 import type { BatchFileAccess, WrittenFile } from './batch-files.js';
 import type { JobRecord, Manifest, OutputRecord } from './manifest.js';
 import type { PlannedJob } from './plan.js';
-import { StepScheduler, runInJob } from '../../nodes/diffusion/batching/index.js';
+import { StepScheduler, runInJob } from '../../runtime/batching/index.js';
 
 /** What the batch runner reports: the engine's events tagged with their job, plus job-level events. */
 export type BatchEvent =

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { stringifyJson, EngineError } from '../../engine/index.js';
 import { loadWorkflowFile } from '../load-workflow.js';
-import { formatValidationErrors } from '../format-errors.js';
+import { formatValidationErrors } from '../print-validation.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
 

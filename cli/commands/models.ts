@@ -1,12 +1,12 @@
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
-import { resolveFolders } from '../../nodes/host.js';
+import { resolveFolders } from '../../host/host.js';
 import {
   ChecksumMismatchError, DownloadError, HubRequestError, ModelExistsError, ModelNotFoundError, ModelSpecError, PullAbortedError,
   PullLockedError, UnsupportedLayoutError, formatVerifyReport, hubOptionsFromEnv, isPullKind, listInstalledModels, pullModel,
   verifyModel, type PullEvent, type PullKind,
-} from '../../nodes/models/index.js';
-import { ModelPool } from '../../nodes/runtime/model-pool.js';
+} from '../../model-hub/index.js';
+import { ModelPool } from '../../runtime/model-pool.js';
 
 export const MODELS_EXIT = { ok: 0, failed: 1, interrupted: 130 } as const;
 

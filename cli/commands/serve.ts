@@ -1,4 +1,4 @@
-import { resolveFolders } from '../../nodes/host.js';
+import { resolveFolders } from '../../host/host.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadCustomNodes } from '../custom-nodes.js';
 import { collect, positiveInt } from '../option-values.js';

@@ -3,7 +3,7 @@ import { loadCustomNodes } from '../custom-nodes.js';
 import { collect, positiveInt } from '../option-values.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
-import { redactUrl } from '../../server/distributed/connection.js';
+import { redactUrl } from '../../scaleout/connection.js';
 
 interface WorkerFlags extends HostFlags {
   redis: string;
@@ -16,7 +16,7 @@ interface WorkerFlags extends HostFlags {
 
 /** `latentflow worker --redis URL`: runs queued jobs until SIGTERM/SIGINT (a second signal stops running jobs). */
 export async function workerCommand(flags: WorkerFlags): Promise<void> {
-  const { startWorker } = await import('../distributed/worker.js');
+  const { startWorker } = await import('../../scaleout/worker.js');
   const extraNodes = await loadCustomNodes(flags.customNodes);
   const worker = await startWorker({
     url: flags.redis,

@@ -5,10 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { COMBO, INT, containedPath, defineNode, type NodeContext, type Services } from '../../engine/index.js';
-import { FOLDERS, MODEL_POOL } from '../services.js';
+import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { CLASSIFIER, IMAGE, SCORES, STRING_OUT } from '../sockets.js';
-import { SessionHandle } from '../diffusion/sessions.js';
-import type { Tensor } from '../runtime/tensor.js';
+import { SessionHandle } from '../../runtime/session-handle.js';
+import type { Tensor } from '../../runtime/tensor.js';
 import { listPipelineFolders } from '../diffusion/checkpoint.js';
 import { ClipModelError } from './errors.js';
 import { imagenetDefaults, readPreprocessConfig } from './preprocess-config.js';

@@ -3,7 +3,7 @@
  * spec/models.md "CLIP"). Both return the exports' unnormalised embeddings.
  */
 import type { NodeContext } from '../../engine/index.js';
-import { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { ClipModelError } from './errors.js';
 import { pixelValues, type CropMode } from './preprocess.js';
 import type { ClipVisionModel } from './types.js';

@@ -1,6 +1,6 @@
 /** Runtime guards for the CLIP-family socket values (bound to socket ids in nodes/sockets.ts). */
-import { Tensor } from '../runtime/tensor.js';
-import { SessionHandle } from '../diffusion/sessions.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { SessionHandle } from '../../runtime/session-handle.js';
 import type { ClipVisionModel, ClipVisionOutput, ImageClassifierModel, ImageIndex, Scores } from './types.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;

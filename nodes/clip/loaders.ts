@@ -6,11 +6,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { COMBO, containedPath, defineNode, type Services } from '../../engine/index.js';
-import { FOLDERS, MODEL_POOL } from '../services.js';
+import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { CLIP, CLIP_VISION } from '../sockets.js';
-import { SessionHandle } from '../diffusion/sessions.js';
+import { SessionHandle } from '../../runtime/session-handle.js';
 import type { ClipModel } from '../diffusion/types.js';
-import { loadClipTokenizer } from '../tokenizer/index.js';
+import { loadClipTokenizer } from '../../tokenizer/index.js';
 import { ClipModelError } from './errors.js';
 import { CLIP_DEFAULTS, readPreprocessConfig } from './preprocess-config.js';
 import type { ClipTextTower, ClipVisionModel } from './types.js';

@@ -4,7 +4,7 @@
  * (W - w) // 2), 8-bit pixel levels, (x - mean) / std, channels first.
  */
 import { NodeInputError } from '../../engine/index.js';
-import { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { resizePil } from './resample-pil.js';
 import type { PreprocessConfig } from './preprocess-config.js';
 

@@ -3,7 +3,7 @@
  * DALL-E's CLIP reranking, Ramesh et al. 2021 sec. 2.5) and keep the best k, best first.
  */
 import { INT, NodeInputError, STRING, defineNode, type NodeContext } from '../../engine/index.js';
-import { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { CLIP_VISION, IMAGE, SCORES } from '../sockets.js';
 import { encodeImages, encodeTexts } from './embed.js';
 import { dotRows, normalizeRows, topK } from './vectors.js';

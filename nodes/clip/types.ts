@@ -1,7 +1,7 @@
 /** The values CLIP-family nodes pass along their sockets (CLIP_VISION, CLIP_VISION_OUTPUT, CLASSIFIER, ...). */
-import type { Tensor } from '../runtime/tensor.js';
-import type { ClipTokenizer } from '../tokenizer/index.js';
-import type { SessionHandle } from '../diffusion/sessions.js';
+import type { Tensor } from '../../runtime/tensor.js';
+import type { ClipTokenizer } from '../../tokenizer/index.js';
+import type { SessionHandle } from '../../runtime/session-handle.js';
 import type { PreprocessConfig } from './preprocess-config.js';
 
 /** A Transformers.js-style CLIP folder: the vision tower, and the text tower when the folder has one. */

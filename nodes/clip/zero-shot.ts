@@ -4,7 +4,7 @@
  * both sides, logits = exp(logit_scale) * cosine, softmax over labels.
  */
 import { STRING, NodeInputError, defineNode, type NodeContext } from '../../engine/index.js';
-import type { Tensor } from '../runtime/tensor.js';
+import type { Tensor } from '../../runtime/tensor.js';
 import { CLIP_VISION, IMAGE, SCORES, STRING_OUT } from '../sockets.js';
 import { encodeImages, encodeTexts } from './embed.js';
 import { normalizeRows, softmaxRows } from './vectors.js';

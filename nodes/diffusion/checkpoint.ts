@@ -6,12 +6,12 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ModelSampling, type SchedulerConfig } from '../sampling/model-sampling.js';
-import { loadClipTokenizer } from '../tokenizer/index.js';
-import { LatentPreviewer, SD15_RGB_PROJECTION, probeProjection } from './preview.js';
-import { SessionHandle, type SessionSource } from './sessions.js';
+import { ModelSampling, type SchedulerConfig } from '../../sampling/model-sampling.js';
+import { loadClipTokenizer } from '../../tokenizer/index.js';
+import { LatentPreviewer, SD15_RGB_PROJECTION, probeProjection } from '../../imaging/latent-preview.js';
+import { SessionHandle, type SessionSource } from '../../runtime/session-handle.js';
 import type { ClipModel, DiffusionModel, VaeModel } from './types.js';
-import { UNetQueue } from './unet-queue.js';
+import { UNetQueue } from '../../runtime/batching/unet-queue.js';
 import { encodeMean } from './vae-codec.js';
 
 /** Thrown when a checkpoint folder lacks a required part or holds an unreadable config. */

@@ -5,8 +5,8 @@
  * tokens are moved away from the empty prompt's embedding: z = (z - z_empty) * weight + z_empty.
  */
 import { INT, STRING, defineNode, type NodeContext } from '../../engine/index.js';
-import { Tensor } from '../runtime/tensor.js';
-import { parsePromptWeights } from '../tokenizer/prompt-weights.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { parsePromptWeights } from '../../tokenizer/prompt-weights.js';
 import { CLIP, CONDITIONING } from '../sockets.js';
 import type { ClipModel, Conditioning } from './types.js';
 

@@ -3,8 +3,8 @@
  * the mask is resized bilinearly to the latent, optionally turned into a bounding area, and becomes the
  * entry's per-cell weight (times mask strength and entry strength), without the edge fade areas get.
  */
-import { resizePlanes } from '../image/resample.js';
-import { Tensor } from '../runtime/tensor.js';
+import { resizePlanes } from '../../imaging/resample.js';
+import { Tensor } from '../../runtime/tensor.js';
 import type { CondArea, CondMask } from './types.js';
 
 /** Weights of a masked entry: one h x w plane per mask row; latent row b uses plane b % rows. */

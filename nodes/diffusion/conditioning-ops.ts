@@ -4,7 +4,7 @@
  * Only the first entry of conditioning_from is used, as in ComfyUI.
  */
 import { FLOAT, NodeInputError, defineNode } from '../../engine/index.js';
-import { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { CONDITIONING } from '../sockets.js';
 import type { CondEntry, Conditioning } from './types.js';
 

@@ -1,6 +1,6 @@
 /** Conditioning list operations (ComfyUI nodes.py ConditioningCombine, ConditioningSetArea, ConditioningZeroOut). */
 import { COMBO, FLOAT, INT, defineNode } from '../../engine/index.js';
-import { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { CONDITIONING, MASK } from '../sockets.js';
 import type { Conditioning } from './types.js';
 

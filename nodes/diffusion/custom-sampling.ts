@@ -3,10 +3,10 @@
  * and guiders as values, combined by SamplerCustom / SamplerCustomAdvanced.
  */
 import { BOOLEAN, COMBO, FLOAT, INT, defineNode, type NodeContext } from '../../engine/index.js';
-import { Tensor } from '../runtime/tensor.js';
-import { prepareNoise } from '../sampling/noise.js';
-import { SAMPLERS, SAMPLER_NAMES } from '../sampling/samplers/index.js';
-import { SCHEDULERS, SCHEDULER_NAMES, karrasSigmas, sdTurboSigmas } from '../sampling/schedulers/index.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { prepareNoise } from '../../sampling/noise.js';
+import { SAMPLERS, SAMPLER_NAMES } from '../../sampling/samplers/index.js';
+import { SCHEDULERS, SCHEDULER_NAMES, karrasSigmas, sdTurboSigmas } from '../../sampling/schedulers/index.js';
 import { CONDITIONING, GUIDER, LATENT, MODEL, NOISE, SAMPLER, SIGMAS, type Latent } from '../sockets.js';
 import { cfgInput, schedulerInput, seedInput } from './ksampler.js';
 import { sampleLatent } from './sample.js';

@@ -3,10 +3,10 @@
  * KSamplerX0Inpaint): turns a U-Net into D(x, sigma) for the samplers. Cond and uncond rows of one
  * spatial size go to the U-Net in one call; cfg == 1 skips the uncond rows.
  */
-import { Tensor } from '../runtime/tensor.js';
-import type { Denoiser } from '../sampling/samplers/index.js';
+import { Tensor } from '../../runtime/tensor.js';
+import type { Denoiser } from '../../sampling/samplers/index.js';
 import type { CondArea, CondEntry, Conditioning, DiffusionModel } from './types.js';
-import type { UNetRequest } from './unet-queue.js';
+import type { UNetRequest } from '../../runtime/batching/unet-queue.js';
 import { maskWeights } from './cond-mask.js';
 
 /** Inpainting state (sampling.md): regenerate where mask = 1, keep `latent` elsewhere. */

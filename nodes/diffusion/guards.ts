@@ -1,7 +1,7 @@
 /** Runtime guards for the diffusion socket values (bound to socket ids in nodes/sockets.ts). */
-import { Tensor } from '../runtime/tensor.js';
-import { UNetQueue } from './unet-queue.js';
-import { SessionHandle } from './sessions.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { UNetQueue } from '../../runtime/batching/unet-queue.js';
+import { SessionHandle } from '../../runtime/session-handle.js';
 import type { ClipModel, CondEntry, Conditioning, DiffusionModel, Guider, NoiseSource, SamplerChoice, VaeModel } from './types.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;

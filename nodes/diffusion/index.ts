@@ -9,7 +9,7 @@ import {
   BasicGuider, BasicScheduler, CFGGuider, DisableNoise, KSamplerSelect, KarrasScheduler, RandomNoise, SDTurboScheduler,
   SamplerCustom, SamplerCustomAdvanced, SplitSigmas,
 } from './custom-sampling.js';
-import { ModelSamplingDiscrete } from './model-sampling.js';
+import { ModelSamplingDiscrete } from './model-sampling-nodes.js';
 import { UNetStep } from './unet-step.js';
 import { LatentBlend, LatentCrop, LatentFlip, LatentFromBatch, LatentRotate, RepeatLatentBatch } from './latent-batch.js';
 import { ConditioningAverage, ConditioningConcat } from './conditioning-ops.js';
@@ -29,6 +29,6 @@ export { loadCheckpoint, loadVae, type Checkpoint, CheckpointLoadError } from '.
 export { encodeText } from './clip-text.js';
 export { makeDenoiser, guidanceEmbedding, areaWeights, ConditioningError, type DenoiserOptions } from './denoiser.js';
 export { sampleLatent, type SampleRequest, type SampleResult } from './sample.js';
-export { UNetQueue, mergeKey, type UNetRequest } from './unet-queue.js';
+export { UNetQueue, mergeKey, type UNetRequest } from '../../runtime/batching/unet-queue.js';
 export { vaeDecode, vaeEncode } from './vae-codec.js';
 export type * from './types.js';

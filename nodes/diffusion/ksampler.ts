@@ -1,9 +1,9 @@
 /** KSampler and KSamplerAdvanced (ComfyUI nodes.py common_ksampler; comfy/samplers.py KSampler sigma rules). */
 import { COMBO, FLOAT, INT, defineNode } from '../../engine/index.js';
-import { prepareNoise } from '../sampling/noise.js';
-import { SAMPLERS, SAMPLER_NAMES, type SamplerName } from '../sampling/samplers/index.js';
-import { SCHEDULER_NAMES, ksamplerSigmas, sliceSigmasForSteps } from '../sampling/schedulers/index.js';
-import { Tensor } from '../runtime/tensor.js';
+import { prepareNoise } from '../../sampling/noise.js';
+import { SAMPLERS, SAMPLER_NAMES, type SamplerName } from '../../sampling/samplers/index.js';
+import { SCHEDULER_NAMES, ksamplerSigmas, sliceSigmasForSteps } from '../../sampling/schedulers/index.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { CONDITIONING, LATENT, MODEL, type Latent } from '../sockets.js';
 import { sampleLatent, type SampleContext } from './sample.js';
 import type { Conditioning, DiffusionModel } from './types.js';

@@ -4,9 +4,9 @@
  * is [Bm,1,H,W] (any leading batch) and `batch_index` the noise seed offsets of each row.
  */
 import { COMBO, FLOAT, INT, NodeInputError, defineNode, type Shape } from '../../engine/index.js';
-import { commonUpscale } from '../image/resample.js';
+import { commonUpscale } from '../../imaging/resample.js';
 import { pySlice } from '../image/image-ops.js';
-import { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { LATENT, type Latent } from '../sockets.js';
 import { MAX_RESOLUTION } from './conditioning.js';
 

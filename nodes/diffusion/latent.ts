@@ -3,8 +3,8 @@
  * LatentComposite). LATENT samples are raw VAE latents [B,4,H/8,W/8].
  */
 import { COMBO, FLOAT, INT, NodeInputError, defineNode } from '../../engine/index.js';
-import { commonUpscale, type UpscaleMethod } from '../image/resample.js';
-import { Tensor } from '../runtime/tensor.js';
+import { commonUpscale, type UpscaleMethod } from '../../imaging/resample.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { LATENT, MASK, type Latent } from '../sockets.js';
 import { MAX_RESOLUTION } from './conditioning.js';
 import { SD_LATENT_CHANNELS, latentScaleByCells, latentUpscaleCells } from './shape-rules.js';

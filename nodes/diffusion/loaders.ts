@@ -1,10 +1,10 @@
 /** Model loaders (ComfyUI nodes.py CheckpointLoaderSimple, VAELoader) over ONNX pipeline folders. */
 import path from 'node:path';
 import { COMBO, containedPath, defineNode, type Services } from '../../engine/index.js';
-import { FOLDERS, MODEL_POOL } from '../services.js';
+import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { CLIP, MODEL, VAE } from '../sockets.js';
 import { listPipelineFolders, loadCheckpoint, loadVae } from './checkpoint.js';
-import type { SessionSource } from './sessions.js';
+import type { SessionSource } from '../../runtime/session-handle.js';
 
 export function sessionSource(services: Services): SessionSource {
   return services.get(MODEL_POOL);

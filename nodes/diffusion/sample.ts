@@ -4,9 +4,9 @@
  * sampler with per-step progress and previews, scale back.
  */
 import type { NodeContext } from '../../engine/index.js';
-import { resizePlanes } from '../image/resample.js';
-import { Tensor } from '../runtime/tensor.js';
-import { TorchGenerator, type Seed } from '../sampling/noise.js';
+import { resizePlanes } from '../../imaging/resample.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { TorchGenerator, type Seed } from '../../sampling/noise.js';
 import type { Latent } from '../sockets.js';
 import { makeDenoiser, type InpaintState } from './denoiser.js';
 import type { Conditioning, DiffusionModel, SamplerChoice } from './types.js';

@@ -1,11 +1,11 @@
 /** The values diffusion nodes pass along their sockets (MODEL, CLIP, VAE, CONDITIONING, ...). */
-import type { ModelSampling, TimestepMode } from '../sampling/model-sampling.js';
-import type { Sampler } from '../sampling/samplers/index.js';
-import type { Tensor } from '../runtime/tensor.js';
-import type { ClipTokenizer } from '../tokenizer/index.js';
-import type { SessionHandle } from './sessions.js';
-import type { UNetQueue } from './unet-queue.js';
-import type { LatentPreviewer } from './preview.js';
+import type { ModelSampling, TimestepMode } from '../../sampling/model-sampling.js';
+import type { Sampler } from '../../sampling/samplers/index.js';
+import type { Tensor } from '../../runtime/tensor.js';
+import type { ClipTokenizer } from '../../tokenizer/index.js';
+import type { SessionHandle } from '../../runtime/session-handle.js';
+import type { UNetQueue } from '../../runtime/batching/unet-queue.js';
+import type { LatentPreviewer } from '../../imaging/latent-preview.js';
 
 /** A loaded diffusion model: its U-Net batching point and how sigmas map onto it. */
 export interface DiffusionModel {

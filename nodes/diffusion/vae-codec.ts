@@ -3,8 +3,8 @@
  * `latent_sample` or `latent_parameters` (mean then logvar; the mean is used, as ComfyUI does), and the
  * decoder's `sample`. LATENT values are raw VAE latents (ComfyUI's convention); the model scales them.
  */
-import { Tensor, type DType } from '../runtime/tensor.js';
-import type { DiffusionSession } from './sessions.js';
+import { Tensor, type DType } from '../../runtime/tensor.js';
+import type { DiffusionSession } from '../../runtime/session-handle.js';
 import type { VaeModel } from './types.js';
 
 /** Thrown when a VAE lacks the half a node needs or returns an unexpected tensor. */

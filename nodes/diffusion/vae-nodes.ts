@@ -1,7 +1,7 @@
 /** VAE nodes (ComfyUI nodes.py VAEEncode, VAEDecode, VAEDecodeTiled, VAEEncodeForInpaint). */
 import { INT, defineNode } from '../../engine/index.js';
-import { resizePlanes } from '../image/resample.js';
-import { Tensor } from '../runtime/tensor.js';
+import { resizePlanes } from '../../imaging/resample.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { IMAGE, LATENT, MASK, VAE } from '../sockets.js';
 import { cropToMultiple, decodeLatent, vaeDecode, vaeEncode, vaeOutputToImage, VaeError } from './vae-codec.js';
 import type { VaeModel } from './types.js';

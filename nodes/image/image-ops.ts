@@ -4,8 +4,8 @@
  */
 import { defineNode, COMBO, FLOAT, INT, NodeInputError, type Shape } from '../../engine/index.js';
 import { IMAGE, MASK } from '../sockets.js';
-import { Tensor } from '../runtime/tensor.js';
-import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from './resample.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from '../../imaging/resample.js';
 
 /** ComfyUI nodes.py MAX_RESOLUTION. */
 export const MAX_RESOLUTION = 16384;

@@ -4,9 +4,9 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { defineNode, COMBO, STRING, NodeInputError, writePngText, asciiJson, stringifyJson, containedPath, type NodeContext, type ApiWorkflow, type Services } from '../../engine/index.js';
 import { IMAGE, MASK } from '../sockets.js';
-import { FOLDERS } from '../services.js';
-import { decodeImage, encodePng, imageHeader } from './codec.js';
-import { Tensor } from '../runtime/tensor.js';
+import { FOLDERS } from '../../runtime/services.js';
+import { decodeImage, encodePng, imageHeader } from '../../imaging/codec.js';
+import { Tensor } from '../../runtime/tensor.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|bmp|tiff?|avif)$/i;
 

@@ -4,7 +4,7 @@
  */
 import { defineNode, BOOLEAN, COMBO, FLOAT, INT, NodeInputError, type Shape } from '../../engine/index.js';
 import { IMAGE, MASK } from '../sockets.js';
-import { Tensor } from '../runtime/tensor.js';
+import { Tensor } from '../../runtime/tensor.js';
 import { LoadImage, listInputImages } from './load-save.js';
 import { MAX_RESOLUTION } from './image-ops.js';
 

@@ -1,7 +1,7 @@
 import { defineNode, COMBO, INT, NodeInputError } from '../../engine/index.js';
 import { IMAGE } from '../sockets.js';
-import { Tensor } from '../runtime/tensor.js';
-import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from './resample.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from '../../imaging/resample.js';
 
 /** ImageScale's output size; a 0 side keeps the aspect ratio, both 0 keep the size. */
 export function scaledSize(h: number, w: number, width: number, height: number): [h: number, w: number] {

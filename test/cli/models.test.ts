@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelsListCommand, modelsPullCommand, modelsVerifyCommand, type ModelsIo } from '../../cli/commands/models.js';
-import { startFakeHub, type FakeHub } from '../nodes/models/fake-hub.js';
+import { startFakeHub, type FakeHub } from '../model-hub/fake-hub.js';
 import { tempDir } from '../fixtures/temp-dir.js';
 import { tempToyworld } from '../fixtures/toyworld.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { createRegistry } from '../../nodes/registry.js';
+import { createRegistry } from '../../host/registry.js';
 import path from 'node:path';
 import { startServerProcess, postJson, getJson, WsRecorder, REPO } from './helpers.js';
 

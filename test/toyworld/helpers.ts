@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { fromHalf, toHalf } from '../../nodes/runtime/float16.js';
+import { fromHalf, toHalf } from '../../runtime/float16.js';
 import { tempToyworld } from '../fixtures/toyworld.js';
 import { bpe, buildVocab, type ToyVocab } from '../../toyworld/vocab.js';
 import type { RgbImage } from '../../toyworld/world.js';

@@ -3,12 +3,12 @@ import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, type Host } from '../../nodes/host.js';
-import { MODEL_POOL } from '../../nodes/services.js';
-import { decodeImage } from '../../nodes/image/codec.js';
+import { createHost, type Host } from '../../host/host.js';
+import { MODEL_POOL } from '../../runtime/services.js';
+import { decodeImage } from '../../imaging/codec.js';
 import { apiToUi, parseJson, stringifyJson, uiToApi, type ApiWorkflow } from '../../engine/index.js';
 import { pack, type Obj } from '../engine/formats/helpers.js';
-import type { Tensor } from '../../nodes/runtime/tensor.js';
+import type { Tensor } from '../../runtime/tensor.js';
 import { classify, ensureToyworld, meanColour, MODELS_DIR } from '../nodes/diffusion/helpers.js';
 import { writeWorkflowInputs } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { loadClipTokenizer } from '../../../nodes/tokenizer/index.js';
+import { loadClipTokenizer } from '../../../tokenizer/index.js';
 
 // CLIPImageProcessor settings of models/clip_vision/toyworld-clip/preprocessor_config.json.
 const MEAN = [0.48145466, 0.4578275, 0.40821073];

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRegistry } from '../../../nodes/registry.js';
+import { createRegistry } from '../../../host/registry.js';
 import { REPO, runCli } from './helpers.js';
 import { classifyImages } from './clip-classify.js';
 

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { defineNode, INT, STRING } from '../../../engine/index.js';
-import { createHost, type Host } from '../../../nodes/host.js';
+import { createHost, type Host } from '../../../host/host.js';
 import { planBatch } from '../../../cli/batch/plan.js';
 import { BatchPlanError } from '../../../cli/batch/errors.js';
 import { makeBase, scaleWorkflow } from './helpers.js';

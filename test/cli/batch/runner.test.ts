@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiWorkflow } from '../../../engine/index.js';
-import { createHost } from '../../../nodes/host.js';
+import { createHost } from '../../../host/host.js';
 import { batchFiles, type BatchFileAccess } from '../../../cli/batch/batch-files.js';
 import { planBatch } from '../../../cli/batch/plan.js';
 import { Manifest } from '../../../cli/batch/manifest.js';

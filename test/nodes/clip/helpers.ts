@@ -2,11 +2,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createHost, type Host } from '../../../nodes/host.js';
+import { createHost, type Host } from '../../../host/host.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
 import { repoToyworld } from '../../fixtures/toyworld.js';
 import { renderShape, type RgbImage, type ShapeName } from '../../../toyworld/world.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
+import { Tensor } from '../../../runtime/tensor.js';
 
 export { REPO, REPO_MODELS as MODELS } from '../../fixtures/toyworld.js';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Host } from '../../../nodes/host.js';
+import type { Host } from '../../../host/host.js';
 import { loadClipVision } from '../../../nodes/clip/loaders.js';
 import { indexFolder, queryVector, searchIndex } from '../../../nodes/clip/index-nodes.js';
 import { indexDir, readIndex } from '../../../nodes/clip/index-store.js';

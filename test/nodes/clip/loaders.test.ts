@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Host } from '../../../nodes/host.js';
+import type { Host } from '../../../host/host.js';
 import { listClipText, listClipVision, loadClipText, loadClipVision } from '../../../nodes/clip/loaders.js';
 import { encodeText } from '../../../nodes/diffusion/clip-text.js';
 import { isClipModel } from '../../../nodes/diffusion/guards.js';

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { pixelValues, shortestEdgeSize } from '../../../nodes/clip/preprocess.js';
 import { CLIP_DEFAULTS, imagenetDefaults, parsePreprocessConfig } from '../../../nodes/clip/preprocess-config.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
+import { Tensor } from '../../../runtime/tensor.js';
 
 const MEAN = [0.48145466, 0.4578275, 0.40821073];
 const STD = [0.26862954, 0.26130258, 0.27577711];

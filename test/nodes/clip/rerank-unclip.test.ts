@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Host } from '../../../nodes/host.js';
+import type { Host } from '../../../host/host.js';
 import { loadClipVision } from '../../../nodes/clip/loaders.js';
 import { rankImages, selectRows } from '../../../nodes/clip/rerank.js';
 import { encodeImages } from '../../../nodes/clip/embed.js';
 import { applyUnclip, hasUnclip } from '../../../nodes/clip/unclip.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
+import { Tensor } from '../../../runtime/tensor.js';
 import type { ClipVisionModel } from '../../../nodes/clip/types.js';
 import type { Conditioning } from '../../../nodes/diffusion/types.js';
 import type { ShapeName } from '../../../toyworld/world.js';

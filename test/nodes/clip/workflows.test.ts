@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiWorkflow } from '../../../engine/index.js';
-import type { Host } from '../../../nodes/host.js';
+import type { Host } from '../../../host/host.js';
 import { REPO, randomShape, rng, toyHost, writePng } from './helpers.js';
 
 let host: Host;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Host } from '../../../nodes/host.js';
+import type { Host } from '../../../host/host.js';
 import { loadClipVision } from '../../../nodes/clip/loaders.js';
 import { bestLabels, fillTemplate, parseLabels, zeroShotScores } from '../../../nodes/clip/zero-shot.js';
 import { loadClassifier, classifyImages } from '../../../nodes/clip/classifier.js';

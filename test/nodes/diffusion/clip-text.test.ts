@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeText, tokenWindows } from '../../../nodes/diffusion/clip-text.js';
 import type { ClipModel } from '../../../nodes/diffusion/types.js';
-import { ModelPool } from '../../../nodes/runtime/model-pool.js';
-import { clipTokenizerFromOpenaiBpe } from '../../../nodes/tokenizer/index.js';
+import { ModelPool } from '../../../runtime/model-pool.js';
+import { clipTokenizerFromOpenaiBpe } from '../../../tokenizer/index.js';
 import { checkpoint, ensureToyworld } from './helpers.js';
 
 const tok = clipTokenizerFromOpenaiBpe(readFileSync(new URL('../../../../shared/data/clip/bpe_simple_vocab_16e6.txt.gz', import.meta.url)));

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createHost, type Host } from '../../../nodes/host.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
+import { createHost, type Host } from '../../../host/host.js';
+import { Tensor } from '../../../runtime/tensor.js';
 import { ConditioningAverage, ConditioningConcat } from '../../../nodes/diffusion/conditioning-ops.js';
 import type { CondEntry } from '../../../nodes/diffusion/types.js';
 import { tempDir } from '../../fixtures/temp-dir.js';

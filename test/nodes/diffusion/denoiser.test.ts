@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, type DType } from '../../../nodes/runtime/tensor.js';
-import type { IoMeta, TensorMap } from '../../../nodes/runtime/io-meta.js';
-import { ResidentTensor, RowStack, type ResidentHost } from '../../../nodes/runtime/resident.js';
-import type { SessionFeeds } from '../../../nodes/runtime/send-feeds.js';
-import { ModelSampling, makeBetas, sigmasFromBetas } from '../../../nodes/sampling/model-sampling.js';
-import { LatentPreviewer, SD15_RGB_PROJECTION } from '../../../nodes/diffusion/preview.js';
+import { Tensor, type DType } from '../../../runtime/tensor.js';
+import type { IoMeta, TensorMap } from '../../../runtime/io-meta.js';
+import { ResidentTensor, RowStack, type ResidentHost } from '../../../runtime/resident.js';
+import type { SessionFeeds } from '../../../runtime/send-feeds.js';
+import { ModelSampling, makeBetas, sigmasFromBetas } from '../../../sampling/model-sampling.js';
+import { LatentPreviewer, SD15_RGB_PROJECTION } from '../../../imaging/latent-preview.js';
 import { makeDenoiser } from '../../../nodes/diffusion/denoiser.js';
 import { sampleLatent } from '../../../nodes/diffusion/sample.js';
-import { SessionHandle, type DiffusionSession } from '../../../nodes/diffusion/sessions.js';
+import { SessionHandle, type DiffusionSession } from '../../../runtime/session-handle.js';
 import type { CondArea, Conditioning, DiffusionModel } from '../../../nodes/diffusion/types.js';
-import { UNetQueue } from '../../../nodes/diffusion/unet-queue.js';
+import { UNetQueue } from '../../../runtime/batching/unet-queue.js';
 
 const SEQ = 3;
 const DIM = 4;

@@ -2,10 +2,10 @@
 import path from 'node:path';
 import { generateToyworld } from '../../../toyworld/generate.js';
 import { classLabels } from '../../../toyworld/world.js';
-import { ModelPool } from '../../../nodes/runtime/model-pool.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
-import { resizePlanes } from '../../../nodes/image/resample.js';
-import { loadClipTokenizer } from '../../../nodes/tokenizer/index.js';
+import { ModelPool } from '../../../runtime/model-pool.js';
+import { Tensor } from '../../../runtime/tensor.js';
+import { resizePlanes } from '../../../imaging/resample.js';
+import { loadClipTokenizer } from '../../../tokenizer/index.js';
 import { loadCheckpoint, type Checkpoint } from '../../../nodes/diffusion/checkpoint.js';
 import type { PreviewImage } from '../../../engine/index.js';
 

@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelPool } from '../../../nodes/runtime/model-pool.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
+import { ModelPool } from '../../../runtime/model-pool.js';
+import { Tensor } from '../../../runtime/tensor.js';
 import { commonKSampler } from '../../../nodes/diffusion/ksampler.js';
 import { encodeText } from '../../../nodes/diffusion/clip-text.js';
 import { vaeDecode, vaeEncode } from '../../../nodes/diffusion/vae-codec.js';
 import { VAEEncodeForInpaint } from '../../../nodes/diffusion/vae-nodes.js';
-import { encodePng } from '../../../nodes/image/codec.js';
+import { encodePng } from '../../../imaging/codec.js';
 import { COLOURS, PLACEMENTS, renderShape } from '../../../toyworld/world.js';
 import { checkpoint, classify, ensureToyworld, meanColour, testContext } from './helpers.js';
 import type { Latent } from '../../../nodes/sockets.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createHost, type Host } from '../../../nodes/host.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
+import { createHost, type Host } from '../../../host/host.js';
+import { Tensor } from '../../../runtime/tensor.js';
 import { LatentBlend, LatentCrop, LatentFlip, LatentFromBatch, LatentRotate, RepeatLatentBatch } from '../../../nodes/diffusion/latent-batch.js';
 import { EmptyLatentImage } from '../../../nodes/diffusion/latent.js';
 import type { Latent } from '../../../nodes/sockets.js';

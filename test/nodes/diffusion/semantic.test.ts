@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelPool } from '../../../nodes/runtime/model-pool.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
-import { SAMPLER_NAMES, type SamplerName } from '../../../nodes/sampling/samplers/index.js';
+import { ModelPool } from '../../../runtime/model-pool.js';
+import { Tensor } from '../../../runtime/tensor.js';
+import { SAMPLER_NAMES, type SamplerName } from '../../../sampling/samplers/index.js';
 import { commonKSampler } from '../../../nodes/diffusion/ksampler.js';
 import { encodeText } from '../../../nodes/diffusion/clip-text.js';
 import { vaeDecode } from '../../../nodes/diffusion/vae-codec.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imageToVaeInput, vaeOutputToImage } from '../../../nodes/diffusion/vae-codec.js';
-import { Tensor } from '../../../nodes/runtime/tensor.js';
+import { Tensor } from '../../../runtime/tensor.js';
 
 describe('vaeOutputToImage', () => {
   it('moves NCHW in -1..1 to [B,H,W,3] in 0..1, clamped, for every row of a batch', () => {

@@ -1,0 +1,79 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Engine, Services, localFiles, type FileAccess, type NodeDefinition } from '../engine/index.js';
+import { createRegistry } from './registry.js';
+import { FOLDERS, MODEL_POOL, type Folders } from '../runtime/services.js';
+import { ModelPool } from '../runtime/model-pool.js';
+
+export interface HostOptions {
+  /** Base directory holding models/, input/, output/, temp/, data/ (default: current directory). */
+  baseDir?: string;
+  modelsDir?: string;
+  inputDir?: string;
+  outputDir?: string;
+  tempDir?: string;
+  dataDir?: string;
+  /** Model memory budget (bytes) for the model pool. */
+  memoryBudgetBytes?: number;
+  /** Node concurrency inside one job. */
+  concurrency?: number;
+  /** Replaces the default ComfyUI counter naming (the server derives names from prompt ids). */
+  files?: (folders: Folders) => FileAccess;
+  /** Extra services (the model pool, ...) registered before the engine starts. */
+  services?: (services: Services, folders: Folders) => void | Promise<void>;
+  extraNodes?: Iterable<NodeDefinition>;
+  /** Wipe temp/ at start, as ComfyUI does. */
+  cleanTemp?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface Host {
+  readonly engine: Engine;
+  readonly folders: Folders;
+  readonly services: Services;
+  close(): Promise<void>;
+}
+
+/** Resolves the folder rules shared by the CLI and the server. */
+export function resolveFolders(opts: HostOptions): Folders {
+  const base = path.resolve(opts.baseDir ?? process.cwd());
+  return {
+    base,
+    models: path.resolve(opts.modelsDir ?? path.join(base, 'models')),
+    input: path.resolve(opts.inputDir ?? path.join(base, 'input')),
+    output: path.resolve(opts.outputDir ?? path.join(base, 'output')),
+    temp: path.resolve(opts.tempDir ?? path.join(base, 'temp')),
+    data: path.resolve(opts.dataDir ?? path.join(base, 'data')),
+  };
+}
+
+const closers = new WeakMap<Services, (() => Promise<void> | void)[]>();
+
+/** Registers a cleanup to run when the host closes (a model pool's workers, say). */
+export function onHostClose(services: Services, fn: () => Promise<void> | void): void {
+  const list = closers.get(services) ?? [];
+  list.push(fn);
+  closers.set(services, list);
+}
+
+/** Creates the folders, services and engine of one latentflow process (CLI or server). */
+export async function createHost(opts: HostOptions = {}): Promise<Host> {
+  const folders = resolveFolders(opts);
+  if (opts.cleanTemp) await rm(folders.temp, { recursive: true, force: true });
+  for (const dir of [folders.models, folders.input, folders.output, folders.temp, folders.data]) await mkdir(dir, { recursive: true });
+  const services = new Services().set(FOLDERS, folders);
+  const pool = new ModelPool({ memoryBudgetBytes: opts.memoryBudgetBytes });
+  services.set(MODEL_POOL, pool);
+  onHostClose(services, () => pool.close());
+  await opts.services?.(services, folders);
+  const files = opts.files ? opts.files(folders) : localFiles({ input: folders.input, output: folders.output, temp: folders.temp });
+  const engine = new Engine({ registry: createRegistry(opts.extraNodes), services, files, concurrency: opts.concurrency, log: opts.log });
+  return {
+    engine,
+    folders,
+    services,
+    async close() {
+      for (const fn of closers.get(services) ?? []) await fn();
+    },
+  };
+}

@@ -1,3 +1,0 @@
-export * from './schedules.js';
-export * from './ksampler.js';
-export { betaPpf, regularizedIncompleteBeta, logGamma, BetaDomainError } from './beta-ppf.js';

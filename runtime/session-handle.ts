@@ -1,0 +1,48 @@
+/**
+ * How diffusion nodes reach ONNX sessions. Structural on purpose: the runtime layer's `ModelSession`
+ * (worker-thread proxies from a memory-budgeted pool) satisfies it, and so does a plain session in tests.
+ */
+import type { FeedMap, IoMeta, TensorMap } from './io-meta.js';
+
+export interface SessionRunOptions {
+  /** Alias groups, one per wanted output; results are keyed by each group's first name. */
+  readonly outputs?: readonly (readonly string[])[];
+  readonly signal?: AbortSignal;
+}
+
+export interface DiffusionSession {
+  readonly inputs: readonly IoMeta[];
+  readonly outputs: readonly IoMeta[];
+  run(feeds: FeedMap, opts?: SessionRunOptions): Promise<TensorMap>;
+}
+
+/** Hands out sessions by model file path (the model pool; loads once and shares). */
+export interface SessionSource {
+  session(modelPath: string): Promise<DiffusionSession>;
+}
+
+/** A lazily opened session of one model file: nothing loads until the first call needs it. */
+export class SessionHandle {
+  private opened: Promise<DiffusionSession> | undefined;
+
+  constructor(
+    private readonly source: SessionSource,
+    readonly path: string,
+  ) {}
+
+  get(): Promise<DiffusionSession> {
+    this.opened ??= this.source.session(this.path).catch((e: unknown) => {
+      this.opened = undefined;
+      throw e;
+    });
+    return this.opened;
+  }
+}
+
+export function hasInput(s: DiffusionSession, name: string): boolean {
+  return s.inputs.some((m) => m.name === name);
+}
+
+export function hasOutput(s: DiffusionSession, name: string): boolean {
+  return s.outputs.some((m) => m.name === name);
+}

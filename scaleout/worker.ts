@@ -1,0 +1,206 @@
+import { hostname } from 'node:os';
+import sharp from 'sharp';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { ApiWorkflow, EngineEvent, ExecutionResult, PreviewImage, UiOutput } from '../engine/index.js';
+import { stringifyJson } from '../engine/index.js';
+import { createHost, type Host, type HostOptions } from '../host/host.js';
+import { batchFiles, type BatchFileAccess } from '../cli/batch/batch-files.js';
+import { redisOptions } from './connection.js';
+import {
+  DEFAULT_QUEUE,
+  cancelChannel,
+  decodeJobData,
+  encodeErrorLog,
+  encodeEvent,
+  eventChannel,
+  jobExtraData,
+  jobWorkflow,
+  RemoteProtocolError,
+  type RemoteEvent,
+  type RemoteJobData,
+  type RemoteJobResult,
+} from './protocol.js';
+import { RemoteInputError, collectOutputs, installInputs } from './files.js';
+
+/** A node failed inside the engine; BullMQ retries the job until its attempts are used up. */
+export class RemoteExecutionError extends Error {
+  override name = 'RemoteExecutionError';
+}
+
+export interface WorkerOptions {
+  readonly url: string;
+  readonly queue?: string;
+  readonly prefix?: string;
+  /** Jobs run at once on this process's engine (one model pool, one output cache). */
+  readonly concurrency?: number;
+  readonly host?: HostOptions;
+  /** A job whose lock is not renewed for this long is taken back by another worker (BullMQ `lockDuration`). */
+  readonly lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs of dead workers (BullMQ `stalledInterval`). */
+  readonly stalledIntervalMs?: number;
+  /** Times a job may stall (its worker died) before it fails. */
+  readonly maxStalledCount?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface RunningWorker {
+  readonly id: string;
+  readonly host: Host;
+  /** Stops taking jobs; waits for running ones unless `force`. */
+  close(force?: boolean): Promise<void>;
+}
+
+function writesOutputFiles(ui: UiOutput | undefined): boolean {
+  return Object.values(ui ?? {}).some((list) => list.some((x) => x !== null && typeof x === 'object' && 'type' in x && x.type === 'output'));
+}
+
+async function previewJpeg(p: PreviewImage): Promise<string> {
+  const jpeg = p.format === 'JPEG' ? p.data : await sharp(p.data).jpeg({ quality: 90 }).toBuffer();
+  return Buffer.from(jpeg).toString('base64');
+}
+
+/**
+ * `latentflow worker`: takes jobs from the BullMQ queue and runs them on the in-process engine.
+ * Output names come from the job's tag (batch job id or prompt id), so a job re-run after a crash or
+ * a stall writes the same files again. Events go to the job's pub/sub channel as they happen.
+ */
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const connection = redisOptions(opts.url);
+  const queueName = opts.queue ?? DEFAULT_QUEUE;
+  const prefix = opts.prefix ?? 'bull';
+  const id = `${hostname()}:${process.pid}`;
+  let files: BatchFileAccess | undefined;
+  const host = await createHost({ ...opts.host, files: (f) => (files = batchFiles({ input: f.input, output: f.output, temp: f.temp })) });
+  if (!files) throw new TypeError('createHost did not build the file access');
+  const access = files;
+  const engine = host.engine;
+
+  const pub = new Redis(connection);
+  const sub = new Redis(connection);
+  let lastError = '';
+  const onError = (e: Error) => {
+    if (e.message !== lastError) log(`redis: ${e.message}`);
+    lastError = e.message;
+  };
+  pub.on('error', onError);
+  sub.on('error', onError);
+  const running = new Map<string, AbortController>();
+  sub.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort());
+  await sub.subscribe(cancelChannel(prefix, queueName));
+
+  async function processJob(job: Job): Promise<RemoteJobResult> {
+    const jobId = job.id ?? '';
+    const startedAt = Date.now();
+    let data: RemoteJobData;
+    let workflow: ApiWorkflow;
+    try {
+      data = decodeJobData(job.data);
+      workflow = jobWorkflow(data);
+    } catch (e) {
+      if (e instanceof RemoteProtocolError) throw new UnrecoverableError(`${e.name}: ${e.message}`);
+      throw e;
+    }
+    const channel = eventChannel(prefix, queueName, jobId);
+    let chain: Promise<unknown> = Promise.resolve();
+    const publish = (ev: RemoteEvent | Promise<RemoteEvent>) => {
+      chain = chain.then(async () => pub.publish(channel, encodeEvent(await ev))).catch(onError);
+    };
+    publish({ kind: 'start', worker: id, attempt: job.attemptsMade + 1, at: startedAt });
+    const ac = new AbortController();
+    running.set(jobId, ac);
+    try {
+      try {
+        workflow = await installInputs(workflow, data.inputs, host.folders.input);
+      } catch (e) {
+        if (e instanceof RemoteInputError) throw new UnrecoverableError(`${e.name}: ${e.message}`);
+        throw e;
+      }
+      const v = engine.validate(workflow, { targets: data.targets ? [...data.targets] : undefined });
+      if (!v.ok || v.outputs.length === 0 || (data.kind === 'batch' && Object.keys(v.node_errors).length)) {
+        // Another worker has the same nodes and models or not; retrying here cannot help.
+        throw new UnrecoverableError(`ValidationError on worker ${id}: ${v.error?.message ?? 'invalid workflow'} ${stringifyJson(v.node_errors)}`);
+      }
+      const extra = jobExtraData(data);
+      const pngInfo = extra.extra_pnginfo;
+      const onEvent = (event: EngineEvent) => {
+        if (event.type === 'progress' && event.preview) {
+          const preview = event.preview;
+          publish(previewJpeg(preview).then((jpeg): RemoteEvent => ({ kind: 'engine', worker: id, event, previewJpeg: jpeg })));
+        } else publish({ kind: 'engine', worker: id, event });
+      };
+      const execute = () =>
+        access.runAs(data.fileTag, () =>
+          engine.runValidated(workflow, v, {
+            promptId: data.promptId,
+            signal: ac.signal,
+            onEvent,
+            previews: data.previews ?? true,
+            extraData: { ...extra, extra_pnginfo: typeof pngInfo === 'object' && pngInfo !== null && !Array.isArray(pngInfo) ? pngInfo : undefined },
+          }),
+        );
+      let run = await execute();
+      const reused = (r: ExecutionResult) => r.cached.some((n) => writesOutputFiles(r.outputs[n]));
+      if (data.kind === 'batch' && run.value.status === 'success' && reused(run.value)) {
+        // As the local batch runner: a save node from another job's cache saved nothing under this job's name.
+        engine.cache.clear();
+        run = await execute();
+      }
+      const r = run.value;
+      await chain;
+      if (r.status === 'error') {
+        const err = r.error ?? { nodeId: '', nodeType: '', errorType: 'Error', message: 'failed' };
+        await job.log(encodeErrorLog({ node: err.nodeId, node_type: err.nodeType, type: err.errorType, message: err.message }));
+        throw new RemoteExecutionError(`${err.nodeId ? `node ${err.nodeId} (${err.nodeType}) ` : ''}${err.errorType}: ${err.message}`);
+      }
+      const outFiles = await collectOutputs(r.outputs, { output: host.folders.output, temp: host.folders.temp }, data.inlineMaxBytes);
+      return {
+        v: 1,
+        status: r.status,
+        outputs: stringifyJson(r.outputs),
+        executed: r.executed,
+        cached: r.cached,
+        messages: stringifyJson(r.messages),
+        files: outFiles,
+        worker: id,
+        startedAt,
+        endedAt: Date.now(),
+      };
+    } finally {
+      running.delete(jobId);
+      await chain;
+    }
+  }
+
+  const worker = new Worker(queueName, processJob, {
+    connection,
+    prefix,
+    concurrency: Math.max(1, opts.concurrency ?? 1),
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: opts.maxStalledCount ?? 2,
+    autorun: false,
+  });
+  worker.on('error', onError);
+  worker.on('failed', (job, err) => log(`job ${job?.id ?? '?'} attempt ${job?.attemptsMade ?? '?'} failed: ${err.message}`));
+  worker.on('completed', (job) => log(`job ${job.id ?? '?'} completed (attempt ${job.attemptsMade}) in ${Date.now() - (job.processedOn ?? Date.now())} ms`));
+  void worker.run().catch(onError);
+  await worker.waitUntilReady();
+
+  let closed: Promise<void> | undefined;
+  return {
+    id,
+    host,
+    close(force = false) {
+      closed ??= (async () => {
+        if (force) for (const ac of running.values()) ac.abort();
+        await worker.close(force);
+        sub.disconnect();
+        await pub.quit().catch(() => undefined);
+        await host.close();
+      })();
+      return closed;
+    },
+  };
+}
