@@ -5,7 +5,7 @@ import type { FileAccess } from './files.js';
 import type { ApiWorkflow } from './workflow.js';
 import { NodeDefinitionError } from './errors.js';
 import { isSocketId } from './socket-types.js';
-import type { InferredShapes, Shape } from './shapes.js';
+import type { InferredShapes, Shape } from './shape-types.js';
 
 /** A small encoded preview image attached to a progress event (ComfyUI binary preview frames). */
 export interface PreviewImage {
@@ -26,7 +26,10 @@ export interface NodeContext {
   readonly wantsPreviews: boolean;
   log(message: string): void;
   readonly services: Services;
+  /** This run's file access: output naming per job, as the host chose it for this run. */
   readonly files: FileAccess;
+  /** Values the host passes for this run only (the job's scheduler lane, ...), by typed key. */
+  readonly job: Services;
 }
 
 /** ComfyUI's hidden inputs, filled by the engine rather than by links or widgets. */

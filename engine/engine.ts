@@ -32,7 +32,13 @@ export interface RunOptions extends ValidateOptions {
   onEvent?: EventListener;
   /** Render step previews (default: when there is an event listener). */
   previews?: boolean;
+  /** This run's file access (a host names each job's outputs after the job); default: the engine's. */
+  files?: FileAccess;
+  /** Values for this run's nodes (`ctx.job`), by typed key: the job's scheduler lane, ... */
+  job?: Services;
 }
+
+const NO_JOB_VALUES = new Services();
 
 /** The embeddable engine: a registry, host services and a cache; validates and runs workflows. */
 export class Engine {
@@ -82,7 +88,7 @@ export class Engine {
     const wf = workflow as import('./workflow.js').ApiWorkflow;
     return execute(
       { promptId: opts.promptId ?? randomUUID(), workflow: wf, nodes: v.nodes, outputs: v.outputs, extraPngInfo: opts.extraData?.extra_pnginfo },
-      { registry: this.registry, services: this.services, files: this.files, cache: this.cache, concurrency: this.concurrency, log: this.log },
+      { registry: this.registry, services: this.services, files: opts.files ?? this.files, job: opts.job ?? NO_JOB_VALUES, cache: this.cache, concurrency: this.concurrency, log: this.log },
       opts.signal ?? new AbortController().signal,
       opts.onEvent,
       opts.previews ?? opts.onEvent !== undefined,

@@ -6,8 +6,11 @@ import type { ApiWorkflow } from './workflow.js';
 import type { ResolvedNode } from './validate/types.js';
 import type { EngineEvent, EventListener } from './events.js';
 import type { CachedOutputs, OutputCache } from './cache/output-cache.js';
-import { cacheKey, contentHash } from './cache/cache-key.js';
 import { InterruptedError, NodeExecutionError, isAbortError } from './errors.js';
+import { contentKeys } from './execute/content-keys.js';
+import { walkDemand } from './execute/demand.js';
+import { runReadyQueue } from './execute/ready-queue.js';
+import { invokeNode } from './execute/invoke-node.js';
 
 export interface ExecutionPlanInput {
   promptId: string;
@@ -20,7 +23,10 @@ export interface ExecutionPlanInput {
 export interface ExecutorDeps {
   registry: NodeRegistry;
   services: Services;
+  /** This run's file access (the host's per-job naming, or the engine's default). */
   files: FileAccess;
+  /** This run's values for its nodes (NodeContext.job). */
+  job: Services;
   cache: OutputCache;
   concurrency: number;
   log?: (message: string) => void;
@@ -38,12 +44,6 @@ export interface ExecutionResult {
   messages: [string, unknown][];
 }
 
-function linkDeps(node: ResolvedNode): string[] {
-  const out: string[] = [];
-  for (const inp of Object.values(node.inputs)) if (inp.kind === 'link') out.push(inp.from);
-  return out;
-}
-
 function summarise(inputs: ResolvedNode['inputs']): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inputs)) {
@@ -53,7 +53,11 @@ function summarise(inputs: ResolvedNode['inputs']): Record<string, unknown> {
   return out;
 }
 
-/** Runs a validated plan: cache lookups, demand-driven scheduling, concurrency, events, interrupt. */
+/**
+ * Runs a validated plan in four phases: content keys, the demand walk back from the outputs (cache hits
+ * stop it), the ready queue over what is missing, and the outcome event. Interrupts abort between nodes
+ * and, through `ctx.signal`, between sampler steps.
+ */
 export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, signal: AbortSignal, listener?: EventListener, wantsPreviews = false): Promise<ExecutionResult> {
   const messages: [string, unknown][] = [];
   const emit = (ev: EngineEvent) => {
@@ -65,59 +69,11 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
   const order = [...plan.nodes.keys()];
   const defs = new Map<string, NodeDefinition>();
   for (const id of order) defs.set(id, deps.registry.get(plan.nodes.get(id)!.classType)!);
+  const hidden = { workflow: plan.workflow, extraPngInfo: plan.extraPngInfo };
 
   emit({ type: 'execution_start', data: { prompt_id: pid, timestamp: Date.now() } });
-
-  // Content keys, dependency-first. Fingerprints (ComfyUI IS_CHANGED) see the node's constants. Nodes that
-  // read hidden inputs (SaveImage embeds the prompt) also key on them: two jobs that differ elsewhere must not
-  // share one saved file, while an identical re-submission still hits the cache.
-  const keys = new Map<string, string>();
-  let promptHash: string | undefined;
-  let pngInfoHash: string | undefined;
-  const hiddenKey = (def: NodeDefinition, id: string): string => {
-    const parts: string[] = [];
-    for (const kind of Object.values(def.hidden)) {
-      if (kind === 'PROMPT') parts.push(`p:${(promptHash ??= contentHash(plan.workflow))}`);
-      else if (kind === 'EXTRA_PNGINFO') parts.push(`x:${(pngInfoHash ??= contentHash(plan.extraPngInfo ?? null))}`);
-      else parts.push(`u:${id}`);
-    }
-    return parts.join(',');
-  };
-  for (const id of order) {
-    const node = plan.nodes.get(id)!;
-    const def = defs.get(id)!;
-    let fp: string | undefined;
-    if (def.fingerprint) {
-      const constants: Record<string, unknown> = {};
-      for (const [n, r] of Object.entries(node.inputs)) if (r.kind === 'const') constants[n] = r.value;
-      try {
-        fp = await def.fingerprint(constants, deps.services);
-      } catch (e) {
-        fp = `error:${e instanceof Error ? e.message : String(e)}:${Date.now()}`;
-      }
-    }
-    keys.set(id, cacheKey(def, node, (up) => keys.get(up)!, fp, hiddenKey(def, id)));
-  }
-
-  // Demand-driven: walk back from the outputs, stopping at cache hits.
-  const results = new Map<string, CachedOutputs>();
-  const needed = new Set<string>();
-  const cached: string[] = [];
-  const stack = [...plan.outputs];
-  const visited = new Set<string>();
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (visited.has(id)) continue;
-    visited.add(id);
-    const hit = deps.cache.get(keys.get(id)!);
-    if (hit) {
-      results.set(id, hit);
-      cached.push(id);
-      continue;
-    }
-    needed.add(id);
-    for (const d of linkDeps(plan.nodes.get(id)!)) stack.push(d);
-  }
+  const keys = await contentKeys(order, plan.nodes, defs, hidden, deps.services);
+  const { hits: results, needed, cached } = walkDemand(plan.outputs, plan.nodes, keys, deps.cache);
   const cachedSorted = order.filter((id) => results.has(id));
   emit({ type: 'execution_cached', data: { nodes: cachedSorted, prompt_id: pid, timestamp: Date.now() } });
 
@@ -132,63 +88,12 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
   }
 
   const executed: string[] = [];
-  const waiting = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  for (const id of needed) {
-    const ups = new Set(linkDeps(plan.nodes.get(id)!).filter((d) => needed.has(d)));
-    waiting.set(id, ups.size);
-    for (const u of ups) {
-      let l = dependents.get(u);
-      if (!l) dependents.set(u, (l = []));
-      l.push(id);
-    }
-  }
-  const ready = order.filter((id) => needed.has(id) && waiting.get(id) === 0);
-  let readyHead = 0;
-  let running = 0;
-  let failure: { id: string; error: unknown } | undefined;
   const inner = new AbortController();
   const onAbort = () => inner.abort(signal.reason ?? new InterruptedError());
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
 
-  await new Promise<void>((resolve) => {
-    const pump = () => {
-      if (failure || inner.signal.aborted) {
-        if (running === 0) resolve();
-        return;
-      }
-      if (readyHead === ready.length && running === 0) return resolve();
-      while (readyHead < ready.length && running < deps.concurrency) {
-        const id = ready[readyHead++]!;
-        running++;
-        runNode(id).then(
-          (out) => {
-            running--;
-            results.set(id, out);
-            executed.push(id);
-            deps.cache.set(keys.get(id)!, out);
-            for (const d of dependents.get(id) ?? []) {
-              const n = waiting.get(d)! - 1;
-              waiting.set(d, n);
-              if (n === 0) ready.push(d);
-            }
-            pump();
-          },
-          (error: unknown) => {
-            running--;
-            if (!failure) failure = { id, error };
-            inner.abort(error);
-            pump();
-          },
-        );
-      }
-    };
-    pump();
-  });
-  signal.removeEventListener('abort', onAbort);
-
-  async function runNode(id: string): Promise<CachedOutputs> {
+  const runNode = async (id: string): Promise<void> => {
     const node = plan.nodes.get(id)!;
     const def = defs.get(id)!;
     if (inner.signal.aborted) throw new InterruptedError();
@@ -201,88 +106,22 @@ export async function execute(plan: ExecutionPlanInput, deps: ExecutorDeps, sign
       wantsPreviews,
       services: deps.services,
       files: deps.files,
+      job: deps.job,
       progress: (value: number, max: number, preview?: PreviewImage) =>
         emit({ type: 'progress', data: { value, max, prompt_id: pid, node: id }, preview }),
       log: (m: string) => deps.log?.(`[${id} ${def.type}] ${m}`),
     };
-    const out = await runMapped(def, node, ctx);
+    const out: CachedOutputs = await invokeNode(def, node, ctx, results, hidden);
     if (out.ui) {
       if (outputSet.has(id)) outputs[id] = out.ui;
       emit({ type: 'executed', data: { node: id, display_node: id, output: out.ui, prompt_id: pid } });
     }
-    return out;
-  }
-
-  async function runMapped(def: NodeDefinition, node: ResolvedNode, ctx: NodeContext): Promise<CachedOutputs> {
-    const single: Record<string, unknown> = {};
-    const lists: Record<string, unknown[]> = {};
-    let n = 1;
-    let anyList = false;
-    for (const [name, inp] of Object.entries(node.inputs)) {
-      if (inp.kind === 'const') {
-        single[name] = inp.value;
-        continue;
-      }
-      const src = results.get(inp.from)!;
-      let v = src.values[inp.slot];
-      if (inp.coerce === 'int-to-float') v = Array.isArray(v) && src.isList[inp.slot] ? v.map(Number) : Number(v);
-      if (src.isList[inp.slot] && Array.isArray(v)) {
-        lists[name] = v;
-        anyList = true;
-        n = Math.max(n, v.length);
-      } else single[name] = v;
-    }
-    for (const [name, kind] of Object.entries(def.hidden)) {
-      single[name] = kind === 'PROMPT' ? plan.workflow : kind === 'EXTRA_PNGINFO' ? plan.extraPngInfo : node.id;
-    }
-    if (def.inputIsList) {
-      const args: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(single)) args[k] = k in def.hidden ? v : [v];
-      Object.assign(args, lists);
-      return collect(def, [await invoke(def, ctx, args)], false);
-    }
-    if (!anyList) return collect(def, [await invoke(def, ctx, single)], false);
-    const runs: Record<string, unknown>[] = [];
-    for (let i = 0; i < n; i++) {
-      const args: Record<string, unknown> = { ...single };
-      for (const [k, l] of Object.entries(lists)) args[k] = l[Math.min(i, l.length - 1)];
-      runs.push(await invoke(def, ctx, args));
-    }
-    return collect(def, runs, true);
-  }
-
-  async function invoke(def: NodeDefinition, ctx: NodeContext, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-    try {
-      const r = await def.run(ctx, args);
-      for (const o of def.outputs) {
-        const v = r[o.name];
-        if (v === undefined) throw new TypeError(`returned no value for output '${o.name}'`);
-        if (o.list ? !Array.isArray(v) || !v.every((x) => o.socket.guard(x)) : !o.socket.guard(v)) {
-          throw new TypeError(`output '${o.name}' is not a ${o.socket.id}${o.list ? ' list' : ''}`);
-        }
-      }
-      return r;
-    } catch (e) {
-      if (isAbortError(e) || ctx.signal.aborted) throw e instanceof InterruptedError ? e : new InterruptedError();
-      throw new NodeExecutionError(ctx.nodeId, def.type, e);
-    }
-  }
-
-  function collect(def: NodeDefinition, runs: Record<string, unknown>[], mapped: boolean): CachedOutputs {
-    const values = def.outputs.map((o) => {
-      if (!mapped) return runs[0]![o.name];
-      return o.list ? runs.flatMap((r) => r[o.name] as unknown[]) : runs.map((r) => r[o.name]);
-    });
-    const isList = def.outputs.map((o) => mapped || o.list);
-    let ui: UiOutput | undefined;
-    for (const r of runs) {
-      const u = r.ui as UiOutput | undefined;
-      if (!u) continue;
-      ui ??= {};
-      for (const [k, v] of Object.entries(u)) (ui[k] ??= []).push(...v);
-    }
-    return { values, isList, ui };
-  }
+    results.set(id, out);
+    executed.push(id);
+    deps.cache.set(keys.get(id)!, out);
+  };
+  const failure = await runReadyQueue({ order, needed, nodes: plan.nodes, concurrency: deps.concurrency, inner, run: runNode });
+  signal.removeEventListener('abort', onAbort);
 
   if (failure && !(failure.error instanceof InterruptedError) && !isAbortError(failure.error)) {
     const err = failure.error;

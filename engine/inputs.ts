@@ -1,4 +1,4 @@
-import type { SocketId } from './socket-types.js';
+import type { SocketId } from './socket-id.js';
 import type { Services } from './services.js';
 
 export type InputKind = 'link' | 'INT' | 'FLOAT' | 'STRING' | 'BOOLEAN' | 'COMBO';

@@ -7,15 +7,10 @@ import type { NodeRegistry } from './registry.js';
 import type { Services } from './services.js';
 import { topoSort } from './graph/topo-sort.js';
 import { isLink } from './workflow.js';
+import type { Shape, WorkflowShapes } from './shape-types.js';
 
-/** A tensor shape as the nodes hold it: LATENT samples [B,C,H,W], IMAGE [B,H,W,C], MASK [B,H,W]. */
-export type Shape = readonly number[];
+export type { Shape, InferredShapes, WorkflowShapes } from './shape-types.js';
 
-/** A node's inferred outputs by name; an absent output is unknown. */
-export type InferredShapes<K extends PropertyKey = string> = Partial<Record<K, Shape>>;
-
-/** Per node id, one entry per output in order: its shape, or null when it cannot be known before running. */
-export type WorkflowShapes = Record<string, (Shape | null)[]>;
 
 /** A constant that fits its input's kind, or undefined (an invalid value is not guessed at). */
 function constantOf(spec: InputSpec, raw: unknown): unknown {

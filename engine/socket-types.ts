@@ -1,23 +1,12 @@
 /**
- * The closed registry of socket types. Ids follow ComfyUI's names where ComfyUI has the concept.
- * TypeScript types are bound to ids once, where the domain types live (nodes/sockets.ts); the engine
- * only knows ids, runtime guards and the connection rules.
+ * Socket types: an id (ComfyUI's names where ComfyUI has the concept), a TypeScript value type and a
+ * runtime guard. Types are bound to ids where the domain types live (sockets/ for the values families
+ * share, each family for its own); the engine only knows ids, guards and the connection rules.
  */
-import type { CommonInputOptions, InputSpec } from './inputs.js';
+import type { InputSpec } from './inputs.js';
+import type { SocketId } from './socket-id.js';
 
-export const SOCKET_IDS = [
-  'MODEL', 'CLIP', 'VAE', 'CONDITIONING', 'LATENT', 'IMAGE', 'MASK', 'CLIP_VISION', 'CLIP_VISION_OUTPUT',
-  'SIGMAS', 'SAMPLER', 'NOISE', 'GUIDER', 'INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO',
-  'CLASSIFIER', 'SCORES', 'IMAGE_INDEX', 'UPSCALE_MODEL', '*',
-] as const;
-
-export type SocketId = (typeof SOCKET_IDS)[number];
-
-const SOCKET_ID_SET: ReadonlySet<string> = new Set(SOCKET_IDS);
-
-export function isSocketId(s: string): s is SocketId {
-  return SOCKET_ID_SET.has(s);
-}
+export { isSocketId, type SocketId } from './socket-id.js';
 
 /**
  * A socket type with its TypeScript value type `V` and a runtime guard. It is itself a link input
@@ -37,13 +26,6 @@ function isObjectLike(v: unknown): v is object {
 export function socket<V>(id: SocketId, guard?: (v: unknown) => v is V): SocketType<V> {
   const g = guard ?? ((v: unknown): v is V => isObjectLike(v));
   return Object.freeze({ id, guard: g, kind: 'link', socket: id, info: Object.freeze({}) });
-}
-
-/** The same socket as an input with options (tooltip, ...). */
-export function linkInput<V>(t: SocketType<V>, opts: CommonInputOptions): SocketType<V> {
-  const info: Record<string, unknown> = {};
-  if (opts.tooltip !== undefined) info.tooltip = opts.tooltip;
-  return Object.freeze({ ...t, info: Object.freeze(info) });
 }
 
 export type ConnectCheck = { ok: true; coerce?: 'int-to-float' } | { ok: false; reason: string };

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Services } from '../../../engine/index.js';
 import { ModelPool } from '../../../runtime/model-pool.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { commonKSampler } from '../../../nodes/diffusion/ksampler.js';
@@ -75,7 +76,7 @@ describe('inpainting', () => {
     const image = new Tensor('float32', px, [1, size, size, 3]);
     const mask = new Float32Array(size * size);
     for (let y = 0; y < size; y++) for (let x = size / 2; x < size; x++) mask[y * size + x] = 1;
-    const ctx = { ...testContext(), nodeId: '1', classType: 'VAEEncodeForInpaint', promptId: 'p', services: undefined!, files: undefined! };
+    const ctx = { ...testContext(), nodeId: '1', classType: 'VAEEncodeForInpaint', promptId: 'p', services: undefined!, files: undefined!, job: new Services() };
     const enc = await VAEEncodeForInpaint.run(ctx, { pixels: image, vae: ck.vae, mask: new Tensor('float32', mask, [1, size, size]), grow_mask_by: 6 });
     const latent = enc.LATENT;
     if (!latent || typeof latent !== 'object' || !('samples' in latent)) throw new TypeError('no LATENT');
