@@ -8,6 +8,7 @@ import { WorkflowFormatError } from './format-errors.js';
 import { assertApiNodeTypes } from './known-types.js';
 import { migrate } from './migrate.js';
 import { readPngText } from './png-text.js';
+import { isPng } from './png-text-chunks.js';
 import { isObject, type JsonObject } from './ui-graph.js';
 import { uiToApi } from './ui-to-api.js';
 
@@ -53,12 +54,6 @@ export interface LoadedAnyWorkflow {
 
 export interface LoadOptions {
   onWarning?: (message: string) => void;
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-function isPng(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
 function apiFromDoc(doc: JsonObject, objectInfo: Record<string, ObjectInfoEntry>): ApiWorkflow {

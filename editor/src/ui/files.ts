@@ -1,6 +1,6 @@
 import { parseJson, type JsonValue } from '../../../engine/json.js';
 import { stringifyExact } from '../graph/json-text.js';
-import { isPng, readPngText } from '../graph/png-text.js';
+import { isPng, readPngTextAsync } from '../../../engine/formats/png-text-chunks.js';
 
 /** The file holds no workflow the editor can open. */
 export class NoWorkflowError extends Error {
@@ -11,7 +11,7 @@ export class NoWorkflowError extends Error {
 export async function readWorkflowFile(file: Blob): Promise<JsonValue> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (isPng(bytes)) {
-    const text = await readPngText(bytes);
+    const text = await readPngTextAsync(bytes);
     const doc = text.workflow ?? text.prompt;
     if (doc === undefined) throw new NoWorkflowError("the PNG carries neither a 'workflow' nor a 'prompt' text chunk");
     try {

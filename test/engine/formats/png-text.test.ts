@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { readPngText, writePngText, asciiJson, PngFormatError } from '../../../engine/formats/png-text.js';
+import { readPngTextAsync } from '../../../engine/formats/png-text-chunks.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../../../shared/data/comfyui-examples');
 
@@ -58,6 +59,8 @@ describe('PNG text chunks', () => {
     const i2 = chunk('iTXt', Buffer.concat([Buffer.from('deflated\0\x01\0\0\0', 'latin1'), deflateSync(Buffer.from('ριγέ', 'utf8'))]));
     const withText = Buffer.concat([png.subarray(0, iend), z, i1, i2, png.subarray(iend)]);
     expect(readPngText(withText)).toEqual({ ztext: 'squeezed', utf: 'κύκλος', deflated: 'ριγέ' });
+    // The editor's reader: the same chunk parsing, inflated with DecompressionStream instead of node:zlib.
+    expect(await readPngTextAsync(withText)).toEqual({ ztext: 'squeezed', utf: 'κύκλος', deflated: 'ριγέ' });
   });
 
   it('reads the prompt and workflow of a ComfyUI example', () => {
@@ -71,5 +74,6 @@ describe('PNG text chunks', () => {
     const png = await smallPng();
     expect(() => readPngText(png.subarray(0, 40))).toThrow(PngFormatError);
     expect(() => writePngText(png.subarray(0, png.length - 12), { a: 'b' })).toThrow(PngFormatError);
+    await expect(readPngTextAsync(png.subarray(0, 40))).rejects.toThrow(PngFormatError);
   });
 });

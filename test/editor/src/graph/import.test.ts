@@ -3,10 +3,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectInfoEntry } from '../../../../engine/index.js';
 import { parseJson, stringifyJson } from '../../../../engine/json.js';
-import { readPngText as engineReadPngText } from '../../../../engine/formats/png-text.js';
+import { readPngTextAsync } from '../../../../engine/formats/png-text-chunks.js';
+import { readPngText } from '../../../../engine/formats/png-text.js';
 import { buildDefaultGraph } from '../../../../editor/src/graph/default-workflow.js';
 import { importDocument } from '../../../../editor/src/graph/import.js';
-import { readPngText } from '../../../../editor/src/graph/png-text.js';
 import { readNodeSpecs, type NodeSpec } from '../../../../editor/src/graph/spec.js';
 import { toApi } from '../../../../editor/src/graph/to-api.js';
 import { toUiDocument } from '../../../../editor/src/graph/to-ui.js';
@@ -88,11 +88,11 @@ describe('editor workflow import/export', () => {
     expect(xs.size).toBeGreaterThan(3);
   });
 
-  it('reads the PNG text chunks as the engine does, and opens a ComfyUI example', async () => {
+  it('reads the PNG text chunks with DecompressionStream as the engine does with node:zlib, and opens a ComfyUI example', async () => {
     const file = path.join(EXAMPLES, 'img2img_img2img_workflow.png');
     const bytes = new Uint8Array(readFileSync(file));
-    const text = await readPngText(bytes);
-    expect(text).toEqual(engineReadPngText(bytes));
+    const text = await readPngTextAsync(bytes);
+    expect(text).toEqual(readPngText(bytes));
     const prompt = parseJson(text.prompt!);
     const r = importDocument(parseJson(text.workflow!), info, specs);
     const types = r.graph.nodes.map((n) => n.data.classType).sort();
