@@ -8,8 +8,7 @@ import path from 'node:path';
 import { OnnxSession } from '../runtime/onnx-session.js';
 import { SessionClient } from '../runtime/session-client.js';
 import { Tensor } from '../runtime/tensor.js';
-import { slowModel } from '../test/runtime/fixtures/models.js';
-import { writeModel } from '../test/runtime/fixtures/onnx-builder.js';
+import { slowModel, writeModel } from '../test/runtime/fixtures/models.js';
 
 const N = 1024;
 const ROUNDS = 48; // ~100 GFLOP of MatMul: over 1 s on a 2-core box

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ModelLoadError, UnsafeExternalDataError } from './errors.js';
 import type { Dim, IoMeta } from './io-meta.js';
 import { elementTypeFromOnnx } from './io-meta.js';
-import { DATA_LOCATION_EXTERNAL, onnxReaderType } from './onnx-proto.js';
+import { DataLocation, onnxReaderType } from './onnx-proto.js';
 import type { ProtoObject } from './proto-file-reader.js';
 import { decodeProtoFile, numberField, objectField, objectList, stringField } from './proto-file-reader.js';
 
@@ -104,7 +104,7 @@ export function inspectModelFile(modelPath: string): ModelFileInfo {
   const external = new Set<string>();
   for (const t of tensorsOf(graph)) {
     const entries = objectList(t, 'external_data');
-    if (numberField(t, 'data_location') !== DATA_LOCATION_EXTERNAL && entries.length === 0) continue;
+    if (numberField(t, 'data_location') !== DataLocation.EXTERNAL && entries.length === 0) continue;
     const name = stringField(t, 'name') ?? '(unnamed)';
     const location = entries.find((e) => stringField(e, 'key') === 'location');
     const loc = location ? stringField(location, 'value') : undefined;

@@ -5,8 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ModelLoadError, RuntimeConfigError, SessionClosedError } from '../../runtime/errors.js';
 import { DEFAULT_MEMORY_BUDGET_BYTES, ModelPool } from '../../runtime/model-pool.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { writeModel } from './fixtures/onnx-builder.js';
-import { idsModel, slowModel } from './fixtures/models.js';
+import { bytesTensor, idsModel, slowModel, writeModel } from './fixtures/models.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lf-pool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,9 +18,9 @@ afterEach(async () => {
 const PAD = 40_000;
 /** An ids model padded with an unused 40 kB initializer so its size estimate is known. */
 function padded(name: string): string {
-  const spec = idsModel('int64');
-  spec.initializers = [...(spec.initializers ?? []), { name: 'pad', type: 'uint8', dims: [PAD], raw: new Uint8Array(PAD) }];
-  return writeModel(dir, `${name}.onnx`, spec);
+  const g = idsModel('int64');
+  g.init('pad', bytesTensor(new Uint8Array(PAD)));
+  return writeModel(dir, `${name}.onnx`, g);
 }
 const ids = new Tensor('int32', Int32Array.from([1, 2, 3, 4]), [1, 4]);
 const loadedNames = (p: ModelPool): string[] => p.stats().sessions.filter((s) => s.loaded).map((s) => path.basename(s.path));

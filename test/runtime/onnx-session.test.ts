@@ -7,9 +7,8 @@ import { toHalf, fromHalf } from '../../runtime/float16.js';
 import type { AnyTensor } from '../../runtime/io-meta.js';
 import { OnnxSession } from '../../runtime/onnx-session.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { writeModel } from './fixtures/onnx-builder.js';
 import type { UnetFlavour } from './fixtures/models.js';
-import { idsModel, unetModel } from './fixtures/models.js';
+import { idsModel, unetModel, writeModel } from './fixtures/models.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lf-session-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

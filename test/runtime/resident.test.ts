@@ -8,17 +8,15 @@ import { ResidentTensor, RowStack, type ResidentHost } from '../../runtime/resid
 import { packFeeds } from '../../runtime/send-feeds.js';
 import { SessionClient, type RemoteSession } from '../../runtime/session-client.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { writeModel, type ModelSpec } from './fixtures/onnx-builder.js';
+import { GraphBuilder } from '../../toyworld/onnx/builder.js';
+import { writeModel } from './fixtures/models.js';
 
 /** `y = x + e`, both [batch, 3]. */
-const addModel: ModelSpec = {
-  inputs: [
-    { name: 'x', type: 'float32', shape: ['batch', 3] },
-    { name: 'e', type: 'float32', shape: ['batch', 3] },
-  ],
-  outputs: [{ name: 'y', type: 'float32', shape: ['batch', 3] }],
-  nodes: [{ op: 'Add', inputs: ['x', 'e'], outputs: ['y'] }],
-};
+function addModel(): GraphBuilder {
+  const g = new GraphBuilder('add');
+  g.output('y', g.op('Add', [g.input('x', 'float32', ['batch', 3]), g.input('e', 'float32', ['batch', 3])]), 'float32', ['batch', 3]);
+  return g;
+}
 
 const rows = (n: number, base: number) => Tensor.float32(Float32Array.from({ length: n * 3 }, (_, i) => base + Math.floor(i / 3) * 10 + (i % 3)), [n, 3]);
 const y = (out: TensorMap) => float32Output(out, 'y').data;
@@ -29,7 +27,7 @@ let client: SessionClient;
 let session: RemoteSession;
 beforeAll(async () => {
   client = new SessionClient({ workers: 1 });
-  session = await client.load(writeModel(dir, 'add.onnx', addModel));
+  session = await client.load(writeModel(dir, 'add.onnx', addModel()));
 });
 afterAll(async () => {
   await client.close();

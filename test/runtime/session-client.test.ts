@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferenceAbortedError, ModelLoadError, SessionClosedError, SessionFeedError, WorkerCrashedError } from '../../runtime/errors.js';
 import { SessionClient } from '../../runtime/session-client.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { writeModel } from './fixtures/onnx-builder.js';
-import { idsModel, slowModel, unetModel } from './fixtures/models.js';
+import { GraphBuilder } from '../../toyworld/onnx/builder.js';
+import { idsModel, slowModel, unetModel, writeModel } from './fixtures/models.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lf-client-'));
 let client: SessionClient;
@@ -36,11 +36,9 @@ describe('SessionClient', () => {
   });
 
   it('passes int64 outputs through as BigInt64Array and rebuilds named errors from the worker', async () => {
-    const ids = await client.load(writeModel(dir, 'id.onnx', {
-      inputs: [{ name: 'input_ids', type: 'int64', shape: ['b', 3] }],
-      outputs: [{ name: 'same', type: 'int64', shape: ['b', 3] }],
-      nodes: [{ op: 'Identity', inputs: ['input_ids'], outputs: ['same'] }],
-    }));
+    const identity = new GraphBuilder('identity');
+    identity.output('same', identity.input('input_ids', 'int64', ['b', 3]), 'int64', ['b', 3]);
+    const ids = await client.load(writeModel(dir, 'id.onnx', identity));
     const out = await ids.run({ input_ids: new Tensor('int32', Int32Array.from([1, 2, 3]), [1, 3]) });
     expect(out.same.data).toEqual(BigInt64Array.from([1n, 2n, 3n]));
     const err = await ids.run({ input_ids: Tensor.float32([1, 2], [2]) }).catch((e: unknown) => e);

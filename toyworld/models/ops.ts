@@ -1,6 +1,6 @@
 /** Small graph helpers shared by the toyworld models: constants, reductions, float16 boundaries. */
-import { A, GraphBuilder, type Dim, type ElemType } from '../onnx/builder.js';
-import { DataType } from '../onnx/schema.js';
+import { DataType } from '../../runtime/onnx-proto.js';
+import { A, elemCode, GraphBuilder, type Dim, type ElemType } from '../onnx/builder.js';
 
 export type FloatIo = 'float32' | 'float16';
 
@@ -25,8 +25,7 @@ export function floatOutput(g: GraphBuilder, name: string, value: string, io: Fl
 }
 
 export function cast(g: GraphBuilder, x: string, to: ElemType): string {
-  const code = { float32: DataType.FLOAT, float16: DataType.FLOAT16, int32: DataType.INT32, int64: DataType.INT64, bool: DataType.BOOL }[to];
-  return g.op('Cast', [x], { to: A.i(code) });
+  return g.op('Cast', [x], { to: A.i(elemCode(to)) });
 }
 
 /** x / max(||x||_2 over the last axis, 1e-12). */

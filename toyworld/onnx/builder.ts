@@ -1,11 +1,13 @@
 /**
- * A small ONNX graph builder: initializers, nodes, typed inputs/outputs with symbolic dims, and
- * deterministic serialisation (names come from a counter, fields are encoded in schema order, tensor
+ * The ONNX graph builder of latentflow, used by the toyworld generator and by the tests' small models:
+ * initializers (inline or external data), nodes, typed inputs/outputs with symbolic dims, and
+ * deterministic serialisation (names come from a counter, fields are encoded in field-number order, tensor
  * payloads as little-endian raw_data), so the same program writes the same bytes on every run.
+ * The message types come from the runtime's onnx.proto descriptor, the same one that reads model files.
  */
-import { AttributeType, DataType, ModelProto, type DataTypeCode } from './schema.js';
+import { AttributeType, DataLocation, DataType, onnxType, type DataTypeCode } from '../../runtime/onnx-proto.js';
 
-export type ElemType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
+export type ElemType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool' | 'uint8';
 /** A dimension: a fixed size or a symbolic name (dim_param) such as "batch". */
 export type Dim = number | string;
 
@@ -15,6 +17,7 @@ const ELEM_CODE: Record<ElemType, DataTypeCode> = {
   int32: DataType.INT32,
   int64: DataType.INT64,
   bool: DataType.BOOL,
+  uint8: DataType.UINT8,
 };
 
 export function elemCode(t: ElemType): DataTypeCode {
@@ -67,16 +70,24 @@ export function i64Tensor(data: readonly number[], dims: readonly number[]): Ten
   return { elem: 'int64', dims, raw: new Uint8Array(arr.buffer) };
 }
 
+/** Where an external initializer's bytes are: a file next to the model, and optionally a byte range of it. */
+export interface ExternalData {
+  location: string;
+  offset?: number;
+  length?: number;
+}
+
+// Objects in onnx.proto's field names, for protobufjs's fromObject.
 interface ValueInfo {
   name: string;
-  type: { tensorType: { elemType: number; shape: { dim: Array<{ dimValue: number } | { dimParam: string }> } } };
+  type: { tensor_type: { elem_type: number; shape: { dim: Array<{ dim_value: number } | { dim_param: string }> } } };
 }
 
 interface NodeObj {
   input: string[];
   output: string[];
   name: string;
-  opType: string;
+  op_type: string;
   domain: string;
   attribute: Array<Record<string, unknown>>;
 }
@@ -85,9 +96,9 @@ function valueInfo(name: string, elem: ElemType, dims: readonly Dim[]): ValueInf
   return {
     name,
     type: {
-      tensorType: {
-        elemType: ELEM_CODE[elem],
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      tensor_type: {
+        elem_type: ELEM_CODE[elem],
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
       },
     },
   };
@@ -95,7 +106,14 @@ function valueInfo(name: string, elem: ElemType, dims: readonly Dim[]): ValueInf
 
 function tensorObj(name: string, t: TensorInit): Record<string, unknown> {
   // NOTE: a copy, so the encoded bytes never alias a caller's buffer that might change later.
-  return { dims: [...t.dims], dataType: ELEM_CODE[t.elem], name, rawData: Uint8Array.from(t.raw) };
+  return { dims: [...t.dims], data_type: ELEM_CODE[t.elem], name, raw_data: Uint8Array.from(t.raw) };
+}
+
+function externalTensorObj(name: string, elem: ElemType, dims: readonly number[], ref: ExternalData): Record<string, unknown> {
+  const entries = [{ key: 'location', value: ref.location }];
+  if (ref.offset !== undefined) entries.push({ key: 'offset', value: String(ref.offset) });
+  if (ref.length !== undefined) entries.push({ key: 'length', value: String(ref.length) });
+  return { dims: [...dims], data_type: ELEM_CODE[elem], name, external_data: entries, data_location: DataLocation.EXTERNAL };
 }
 
 function attrObj(name: string, a: Attr): Record<string, unknown> {
@@ -170,6 +188,14 @@ export class GraphBuilder {
     return this.init(prefix, i64Tensor(data, dims));
   }
 
+  /** An initializer whose bytes onnxruntime loads from another file (external data, as large exports store weights). */
+  external(prefix: string, elem: ElemType, dims: readonly number[], ref: ExternalData): string {
+    const name = this.fresh(prefix);
+    this.claim(name);
+    this.inits.push(externalTensorObj(name, elem, dims, ref));
+    return name;
+  }
+
   /** Adds a node with `nOut` outputs and returns their names. */
   node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, nOut = 1, outNames?: readonly string[]): string[] {
     for (const i of inputs) {
@@ -183,7 +209,7 @@ export class GraphBuilder {
     const attribute = Object.keys(attrs)
       .sort()
       .map((k) => attrObj(k, attrs[k]));
-    this.nodes.push({ input: [...inputs], output: outs, name: `${opType}_node_${this.nodes.length}`, opType, domain: '', attribute });
+    this.nodes.push({ input: [...inputs], output: outs, name: `${opType}_node_${this.nodes.length}`, op_type: opType, domain: '', attribute });
     return outs;
   }
 
@@ -197,11 +223,11 @@ export class GraphBuilder {
     const opset = meta.opset ?? 17;
     if (opset > 17) throw new OnnxBuildError(`opset ${opset} is above 17`);
     const obj = {
-      irVersion: 8,
-      opsetImport: [{ domain: '', version: opset }],
-      producerName: 'latentflow-toyworld',
-      producerVersion: meta.producerVersion ?? '1',
-      docString: meta.docString ?? '',
+      ir_version: 8,
+      opset_import: [{ domain: '', version: opset }],
+      producer_name: 'latentflow-toyworld',
+      producer_version: meta.producerVersion ?? '1',
+      doc_string: meta.docString ?? '',
       graph: {
         node: this.nodes,
         name: this.graphName,
@@ -210,6 +236,7 @@ export class GraphBuilder {
         output: this.outputs,
       },
     };
-    return ModelProto.encode(ModelProto.fromObject(obj)).finish();
+    const model = onnxType('ModelProto');
+    return model.encode(model.fromObject(obj)).finish();
   }
 }

@@ -2,9 +2,9 @@
  * A TypeScript port of the key rules of the ONNX checker (onnx/checker.cc, check_model / check_graph /
  * check_node): IR version and opset imports present, default-domain opset <= 17, known op types,
  * SSA (every value defined once), nodes topologically sorted, every input defined before use, and
- * every graph output produced. Initializer payload sizes are checked against their dims.
+ * every graph output produced. Inline initializer payload sizes are checked against their dims.
  */
-import { ModelProto } from './schema.js';
+import { DataLocation, onnxType } from '../../runtime/onnx-proto.js';
 
 /** Thrown by checkModel with every problem found, one per line. */
 export class OnnxCheckError extends Error {
@@ -64,12 +64,13 @@ export interface CheckedModel {
 /** Validates an ONNX file; throws OnnxCheckError listing every problem, else returns a summary. */
 export function checkModel(bytes: Uint8Array): CheckedModel {
   const problems: string[] = [];
+  const ModelProto = onnxType('ModelProto');
   const model = rec(ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Array, defaults: true, arrays: true }));
 
-  const ir = num(model.irVersion);
+  const ir = num(model.ir_version);
   if (!(ir >= 3)) problems.push(`ir_version ${ir} is missing or below 3`);
   let opset = Number.NaN;
-  for (const imp of list(model.opsetImport).map(rec)) {
+  for (const imp of list(model.opset_import).map(rec)) {
     const domain = str(imp.domain);
     if (domain === '' || domain === 'ai.onnx') opset = num(imp.version);
   }
@@ -88,8 +89,8 @@ export function checkModel(bytes: Uint8Array): CheckedModel {
   for (const vi of list(graph.input).map(rec)) {
     const name = str(vi.name);
     inputs.push(name);
-    const tt = rec(rec(vi.type).tensorType);
-    if (!(num(tt.elemType) > 0)) problems.push(`graph input "${name}" has no element type`);
+    const tt = rec(rec(vi.type).tensor_type);
+    if (!(num(tt.elem_type) > 0)) problems.push(`graph input "${name}" has no element type`);
     define(name, 'graph input');
   }
   for (const t of list(graph.initializer).map(rec)) {
@@ -97,12 +98,12 @@ export function checkModel(bytes: Uint8Array): CheckedModel {
     if (!defined.has(name)) define(name, 'initializer');
     const dims = list(t.dims).map(num);
     const n = dims.reduce((a, b) => a * b, 1);
-    const raw = list(t.rawData).length;
-    const size = ELEM_SIZE[num(t.dataType)];
-    if (size === undefined) problems.push(`initializer "${name}" has unsupported data type ${String(t.dataType)}`);
+    const raw = list(t.raw_data).length;
+    const size = ELEM_SIZE[num(t.data_type)];
+    if (size === undefined) problems.push(`initializer "${name}" has unsupported data type ${String(t.data_type)}`);
     else if (raw > 0 && raw !== n * size) problems.push(`initializer "${name}" holds ${raw} bytes, dims need ${n * size}`);
-    else if (raw === 0) {
-      const typed = list(t.floatData).length + list(t.int32Data).length + list(t.int64Data).length;
+    else if (raw === 0 && num(t.data_location) !== DataLocation.EXTERNAL) {
+      const typed = list(t.float_data).length + list(t.int32_data).length + list(t.int64_data).length;
       if (typed !== n) problems.push(`initializer "${name}" holds ${typed} values, dims need ${n}`);
     }
   }
@@ -110,7 +111,7 @@ export function checkModel(bytes: Uint8Array): CheckedModel {
   const opTypes = new Set<string>();
   const nodes = list(graph.node).map(rec);
   nodes.forEach((node, idx) => {
-    const op = str(node.opType);
+    const op = str(node.op_type);
     const domain = str(node.domain);
     const label = `node ${idx} (${op}${str(node.name) ? ` "${str(node.name)}"` : ''})`;
     opTypes.add(op);
@@ -135,8 +136,8 @@ export function checkModel(bytes: Uint8Array): CheckedModel {
     const name = str(vi.name);
     outputs.push(name);
     if (!defined.has(name)) problems.push(`graph output "${name}" is not produced by any node`);
-    const tt = rec(rec(vi.type).tensorType);
-    if (!(num(tt.elemType) > 0)) problems.push(`graph output "${name}" has no element type`);
+    const tt = rec(rec(vi.type).tensor_type);
+    if (!(num(tt.elem_type) > 0)) problems.push(`graph output "${name}" has no element type`);
   }
   if (outputs.length === 0) problems.push('graph has no outputs');
 

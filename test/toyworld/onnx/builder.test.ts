@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { A, GraphBuilder, OnnxBuildError } from '../../../toyworld/onnx/builder.js';
 import { checkModel } from '../../../toyworld/onnx/check.js';
-import { ModelProto } from '../../../toyworld/onnx/schema.js';
+import { onnxType } from '../../../runtime/onnx-proto.js';
 import { floatData } from '../helpers.js';
 import { smallGraph } from './helpers.js';
 
@@ -17,9 +17,10 @@ describe('ONNX builder', () => {
     const s = await ort.InferenceSession.create(bytes);
     const out = await s.run({ x: new ort.Tensor('float32', Float32Array.from([1, 0, -1, 0, 1, 0]), [2, 3]) });
     expect(Array.from(floatData(out.y))).toEqual([0, 0, 3, 4]);
+    const ModelProto = onnxType('ModelProto');
     const decoded = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number });
-    expect(decoded.irVersion).toBe(8);
-    expect(decoded.graph.input[0].type.tensorType.shape.dim[0].dimParam).toBe('batch');
+    expect(decoded.ir_version).toBe(8);
+    expect(decoded.graph.input[0].type.tensor_type.shape.dim[0].dim_param).toBe('batch');
   });
 
   it('encodes attributes of every kind', async () => {

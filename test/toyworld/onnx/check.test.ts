@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkModel, OnnxCheckError } from '../../../toyworld/onnx/check.js';
-import { ModelProto } from '../../../toyworld/onnx/schema.js';
+import { onnxType } from '../../../runtime/onnx-proto.js';
 import { smallGraph } from './helpers.js';
 
 /** Re-encodes a model after editing its decoded object, to build invalid files the builder refuses. */
 function mutate(bytes: Uint8Array, edit: (m: Record<string, unknown>) => void): Uint8Array {
+  const ModelProto = onnxType('ModelProto');
   const obj = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number });
   edit(obj);
   return ModelProto.encode(ModelProto.fromObject(obj)).finish();
@@ -40,8 +41,8 @@ describe('checkModel', () => {
   });
 
   it('rejects unknown ops, opsets above 17 and outputs nobody produces', () => {
-    expect(problemsOf(mutate(good, (m) => ((m.graph as { node: Array<{ opType: string }> }).node[0].opType = 'MatMulPlus')))).toMatch(/unknown op type/);
-    expect(problemsOf(mutate(good, (m) => ((m.opsetImport as Array<{ version: number }>)[0].version = 18)))).toMatch(/opset 18/);
+    expect(problemsOf(mutate(good, (m) => ((m.graph as { node: Array<{ op_type: string }> }).node[0].op_type = 'MatMulPlus')))).toMatch(/unknown op type/);
+    expect(problemsOf(mutate(good, (m) => ((m.opset_import as Array<{ version: number }>)[0].version = 18)))).toMatch(/opset 18/);
     expect(problemsOf(mutate(good, (m) => ((m.graph as { output: Array<{ name: string }> }).output[0].name = 'z')))).toMatch(/not produced/);
   });
 
