@@ -7,6 +7,7 @@ import { UnknownNodeTypesError, ValueMapError } from '../../engine/formats/index
 import { loadWorkflowFile } from '../../cli/load-workflow.js';
 import { realObjectInfo } from '../fixtures/object-info.js';
 import { EXAMPLES_DIR, loadExample } from '../engine/formats/helpers.js';
+import { COMFYUI_EXAMPLES, itWith } from '../fixtures/shared-data.js';
 
 const IMG2IMG = path.join(EXAMPLES_DIR, 'img2img_img2img_workflow.png');
 
@@ -19,7 +20,7 @@ describe('loadWorkflowFile', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it("reads a ComfyUI PNG from its workflow chunk and remaps checkpoints and input images", async (ctx) => {
+  itWith(COMFYUI_EXAMPLES, "reads a ComfyUI PNG from its workflow chunk and remaps checkpoints and input images", async (ctx) => {
     const ex = loadExample('img2img_img2img_workflow.png');
     const missing = Object.values(ex.prompt).filter((n) => !Object.hasOwn(info, n.class_type));
     if (missing.length) ctx.skip(`node types not registered yet: ${missing.map((n) => n.class_type).join(', ')}`);
@@ -46,11 +47,14 @@ describe('loadWorkflowFile', () => {
     expect((loaded.prompt as Record<string, { class_type: string }>)['2']!.class_type).toBe('PrimitiveInt');
   });
 
-  it('rejects malformed maps, and UI documents when no object_info is given', async () => {
-    await expect(loadWorkflowFile(IMG2IMG, { objectInfo: info, mapCheckpoint: ['nothing'] })).rejects.toThrow(ValueMapError);
+  it('rejects UI documents when no object_info is given', async () => {
     const file = path.join(tmp, 'ui2.json');
     writeFileSync(file, stringifyJson({ nodes: [], links: [] }));
     await expect(loadWorkflowFile(file)).rejects.toThrow(WorkflowParseError);
+  });
+
+  itWith(COMFYUI_EXAMPLES, 'rejects malformed maps, and loads a PNG from its prompt chunk when no object_info is given', async () => {
+    await expect(loadWorkflowFile(IMG2IMG, { objectInfo: info, mapCheckpoint: ['nothing'] })).rejects.toThrow(ValueMapError);
     // without object_info a PNG still loads from its prompt chunk, as before
     const legacy = await loadWorkflowFile(IMG2IMG);
     expect(legacy.prompt).toEqual(loadExample('img2img_img2img_workflow.png').prompt);

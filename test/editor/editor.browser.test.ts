@@ -3,12 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { readPngText } from '../../engine/formats/png-text.js';
-import { REPO, dragBetween, ensureEditorBuilt, launchBrowser, openEditor, screenshot, skipReason, startServer, type RunningBrowser, type RunningServer } from './harness.js';
+import { dragBetween, ensureEditorBuilt, launchBrowser, openEditor, screenshot, skipReason, startServer, type RunningBrowser, type RunningServer } from './harness.js';
+import { COMFYUI_EXAMPLES, itWith } from '../fixtures/shared-data.js';
 
 const skip = skipReason();
 if (skip) console.warn(`editor browser tests skipped: ${skip}`);
 
-const EXAMPLES = path.join(REPO, '..', 'shared', 'data', 'comfyui-examples');
+const EXAMPLES = COMFYUI_EXAMPLES.dir;
 // NOTE: CI machines are shared and slow; a poll may wait, it must not race.
 const POLL = { timeout: 15_000 };
 const TXT2IMG = ['CheckpointLoaderSimple', 'CLIPTextEncode', 'EmptyLatentImage', 'KSampler', 'VAEDecode', 'SaveImage'];
@@ -222,7 +223,7 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     await page.close();
   }, 60_000);
 
-  it('uploads an image into LoadImage and previews it from /view', async (ctx) => {
+  itWith(COMFYUI_EXAMPLES, 'uploads an image into LoadImage and previews it from /view', async (ctx) => {
     if (!types.has('LoadImage')) ctx.skip('the server does not register LoadImage');
     const page = await openEditor(browser.context, server.url);
     await page.locator('.react-flow__node').first().waitFor();
@@ -241,7 +242,7 @@ describe.skipIf(skip !== undefined)('editor in Chromium against latentflow serve
     await page.close();
   }, 60_000);
 
-  it('opens a ComfyUI example PNG dropped on the canvas', async (ctx) => {
+  itWith(COMFYUI_EXAMPLES, 'opens a ComfyUI example PNG dropped on the canvas', async (ctx) => {
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.png'));
     const usable = files.find((f) => {
       const text = readPngText(new Uint8Array(readFileSync(path.join(EXAMPLES, f))));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../runtime/tensor.js';
 import { InvalidSeedError, TorchGenerator, prepareNoise, randn, seedTo32 } from '../../sampling/noise.js';
 import { Mt19937 } from '../../sampling/mt19937.js';
+import { RANDN_REFERENCE } from '../fixtures/data-files.js';
 
 interface RandnCase {
   seed: string;
@@ -13,7 +14,7 @@ interface RandnCase {
   sum?: number;
 }
 const reference: { cases: RandnCase[] } = JSON.parse(
-  readFileSync(new URL('../../../shared/data/torch/randn_reference.json', import.meta.url), 'utf8'),
+  readFileSync(RANDN_REFERENCE, 'utf8'),
 );
 
 /** Distance in float32 units in the last place. */

@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   ClipTokenizer, TokenizerError, clipTokenizerFromOpenaiBpe, loadClipTokenizer, normalizeClipText, vocabAndMergesFromOpenaiBpe,
 } from '../../tokenizer/index.js';
+import { BPE_VOCAB_GZ } from '../fixtures/data-files.js';
 
-const BPE_PATH = new URL('../../../../shared/data/clip/bpe_simple_vocab_16e6.txt.gz', import.meta.url);
-const gz = readFileSync(BPE_PATH);
+const gz = readFileSync(BPE_VOCAB_GZ);
 const tok = clipTokenizerFromOpenaiBpe(gz);
 const vectors: { cases: { text: string; ids: number[] }[] } = JSON.parse(
   readFileSync(new URL('./fixtures/openai-simple-tokenizer-vectors.json', import.meta.url), 'utf8'),

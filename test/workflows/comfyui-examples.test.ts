@@ -7,11 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureToyworld, MODELS_DIR } from '../nodes/diffusion/helpers.js';
+import { COMFYUI_EXAMPLES, describeWith } from '../fixtures/shared-data.js';
 import { writeWorkflowInputs } from './helpers.js';
 
-const EXAMPLES = path.resolve(import.meta.dirname, '../../../shared/data/comfyui-examples');
+const EXAMPLES = COMFYUI_EXAMPLES.dir;
 /**
  * NOTE: the inpaint (1024x769) and hires-fix (768 -> 1152) examples take ~30-40 s each on 2 cores; they are
  * part of the suite (the issue's check), and LATENTFLOW_FAST_TESTS=1 skips them during local iteration.
@@ -46,7 +47,7 @@ async function runExample(file: string, sets: string[], extra: string[] = []): P
   return files;
 }
 
-describe.skipIf(!existsSync(EXAMPLES))('ComfyUI example workflows on toyworld', () => {
+describeWith(COMFYUI_EXAMPLES, 'ComfyUI example workflows on toyworld', () => {
   it('img2img', async () => {
     expect(await runExample('img2img_img2img_workflow.png', ['14.ckpt_name=toyworld-shapes', '10.image=toyworld-red-circle.png'])).toHaveLength(1);
   });

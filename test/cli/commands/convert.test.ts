@@ -8,6 +8,7 @@ import { convertCommand, type ConvertFlags } from '../../../cli/commands/convert
 import { runCommand } from '../../../cli/commands/run.js';
 import { realObjectInfo } from '../../fixtures/object-info.js';
 import { EXAMPLES, EXAMPLES_DIR, loadExample } from '../../engine/formats/helpers.js';
+import { COMFYUI_EXAMPLES, itWith } from '../../fixtures/shared-data.js';
 
 const MODELS = path.resolve(import.meta.dirname, '../../../models');
 
@@ -28,7 +29,7 @@ describe('latentflow convert', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   for (const file of EXAMPLES) {
-    it(`${file}: --to api, then --to ui and back to api gives the same workflow`, async (ctx) => {
+    itWith(COMFYUI_EXAMPLES, `${file}: --to api, then --to ui and back to api gives the same workflow`, async (ctx) => {
       const ex = loadExample(file);
       const missing = Object.values(ex.prompt).filter((n) => !Object.hasOwn(info, n.class_type));
       if (missing.length) ctx.skip(`node types not registered yet: ${missing.map((n) => n.class_type).join(', ')}`);
@@ -44,7 +45,7 @@ describe('latentflow convert', () => {
     });
   }
 
-  it('keeps the layout of a UI source when converting to ui, with the version marker', async () => {
+  itWith(COMFYUI_EXAMPLES, 'keeps the layout of a UI source when converting to ui, with the version marker', async () => {
     const c = capture();
     expect(await convertCommand(path.join(EXAMPLES_DIR, 'img2img_img2img_workflow.png'), flags({ to: 'ui' }), c.io)).toBe(0);
     const doc = parseJson(c.out.join(''));
@@ -62,7 +63,7 @@ describe('latentflow convert', () => {
 });
 
 describe('latentflow run on a ComfyUI PNG (UI workflow chunk)', () => {
-  it('runs the img2img example with a mapped checkpoint and input image', async (ctx) => {
+  itWith(COMFYUI_EXAMPLES, 'runs the img2img example with a mapped checkpoint and input image', async (ctx) => {
     if (!existsSync(path.join(MODELS, 'checkpoints', 'toyworld-shapes'))) ctx.skip('toyworld pack not generated (npm run toyworld)');
     const base = mkdtempSync(path.join(os.tmpdir(), 'lf-run-ui-'));
     try {

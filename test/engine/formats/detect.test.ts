@@ -5,6 +5,7 @@ import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { UnknownNodeTypesError, WorkflowFormatError } from '../../../engine/formats/format-errors.js';
 import { LATENTFLOW_UI_VERSION } from '../../../engine/formats/ui-version.js';
 import { TEST_INFO, loadExample, objectInfoFromPrompt } from './helpers.js';
+import { COMFYUI_EXAMPLES, itWith } from '../../fixtures/shared-data.js';
 
 const API = { '1': { class_type: 'Empty', inputs: { width: 8, height: 16 }, _meta: { title: 'E' } } };
 
@@ -27,7 +28,7 @@ describe('detectFormat', () => {
 });
 
 describe('loadAnyWorkflow', () => {
-  it("prefers a PNG's workflow chunk and returns both forms", () => {
+  itWith(COMFYUI_EXAMPLES, "prefers a PNG's workflow chunk and returns both forms", () => {
     const ex = loadExample('img2img_img2img_workflow.png');
     const info = objectInfoFromPrompt(ex.prompt);
     const loaded = loadAnyWorkflow(ex.bytes, info);
@@ -38,7 +39,7 @@ describe('loadAnyWorkflow', () => {
     expect(loaded.prompt['10']!.inputs).toEqual({ image: 'example.png' });
   });
 
-  it('falls back to the prompt chunk when the workflow chunk cannot be used, saying why', () => {
+  itWith(COMFYUI_EXAMPLES, 'falls back to the prompt chunk when the workflow chunk cannot be used, saying why', () => {
     const ex = loadExample('img2img_img2img_workflow.png');
     const info = objectInfoFromPrompt(ex.prompt);
     const broken = writePngText(ex.bytes, { workflow: '{"nodes": [{"id": 1, "type": "SomethingCustom"}]}' });
@@ -50,7 +51,7 @@ describe('loadAnyWorkflow', () => {
     expect(warnings[0]).toMatch(/SomethingCustom/);
   });
 
-  it('reports the workflow chunk error when the prompt chunk fails too', () => {
+  itWith(COMFYUI_EXAMPLES, 'reports the workflow chunk error when the prompt chunk fails too', () => {
     const ex = loadExample('img2img_img2img_workflow.png');
     const png = writePngText(ex.bytes, { workflow: '{"nodes": [{"id": 1, "type": "Custom"}]}', prompt: '{"1": {"class_type": "Other", "inputs": {}}}' });
     expect(() => loadAnyWorkflow(png, {})).toThrow(/Custom \(node 1\)/);
@@ -74,6 +75,9 @@ describe('loadAnyWorkflow', () => {
     expect(() => loadAnyWorkflow('[1]', TEST_INFO)).toThrow(WorkflowFormatError);
     expect(() => loadAnyWorkflow('{"1": {"class_type": "Empty", "inputs": 5}}', TEST_INFO)).toThrow(WorkflowParseError);
     expect(() => loadAnyWorkflow('{"1": {"class_type": "Zed", "inputs": {}}}', TEST_INFO)).toThrow(UnknownNodeTypesError);
+  });
+
+  itWith(COMFYUI_EXAMPLES, 'throws WorkflowFormatError for a PNG whose chunks hold no workflow', () => {
     const ex = loadExample('img2img_img2img_workflow.png');
     const bare = writePngText(ex.bytes, { workflow: 'null', prompt: 'null' });
     expect(() => loadAnyWorkflow(bare, TEST_INFO)).toThrow(WorkflowFormatError);

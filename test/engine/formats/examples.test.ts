@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { ApiWorkflow, JsonValue, ObjectInfoEntry } from '../../../engine/index.js';
 import { uiToApi } from '../../../engine/formats/ui-to-api.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { widgetPositions } from '../../../engine/formats/widget-layout.js';
 import { realObjectInfo } from '../../fixtures/object-info.js';
 import { EXAMPLES, UPLOAD_WIDGET, loadExample, objectInfoFromPrompt } from './helpers.js';
+import { COMFYUI_EXAMPLES, describeWith } from '../../fixtures/shared-data.js';
 
 /**
  * What may legitimately differ between our conversion of a `workflow` chunk and the `prompt`
@@ -34,7 +35,7 @@ function compare(converted: ApiWorkflow, prompt: ApiWorkflow, info: Record<strin
   expect(strip(converted, prompt, true)).toEqual(strip(prompt, converted, false));
 }
 
-describe('ComfyUI example PNGs, with object_info derived from their own prompt chunk', () => {
+describeWith(COMFYUI_EXAMPLES, 'ComfyUI example PNGs, with object_info derived from their own prompt chunk', () => {
   for (const file of EXAMPLES) {
     it(`${file}: workflow chunk converts to the prompt chunk`, () => {
       const ex = loadExample(file);
@@ -44,7 +45,7 @@ describe('ComfyUI example PNGs, with object_info derived from their own prompt c
   }
 });
 
-describe("ComfyUI example PNGs, with the real registry's object_info", () => {
+describeWith(COMFYUI_EXAMPLES, "ComfyUI example PNGs, with the real registry's object_info", () => {
   let info: Record<string, ObjectInfoEntry>;
   beforeAll(async () => {
     info = await realObjectInfo();

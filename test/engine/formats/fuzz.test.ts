@@ -5,6 +5,7 @@ import { migrate } from '../../../engine/formats/migrate.js';
 import { apiToUi } from '../../../engine/formats/api-to-ui.js';
 import { isObject } from '../../../engine/formats/ui-graph.js';
 import { EXAMPLES, TEST_INFO, loadExample, objectInfoFromPrompt, pack, type Obj } from './helpers.js';
+import { COMFYUI_EXAMPLES, itWith } from '../../fixtures/shared-data.js';
 import { mulberry32 } from '../../../toyworld/prng.js';
 
 type Rng = () => number;
@@ -119,14 +120,21 @@ function attempt(doc: JsonValue, info: Record<string, ObjectInfoEntry>): void {
 describe('fuzzed UI documents never crash the converter', () => {
   const bases: { doc: JsonValue; info: Record<string, ObjectInfoEntry> }[] = [
     { doc: richDoc(), info: TEST_INFO },
-    ...EXAMPLES.map((f) => {
-      const ex = loadExample(f);
-      return { doc: ex.workflow, info: objectInfoFromPrompt(ex.prompt) };
-    }),
+    // ComfyUI's own documents, when ../shared/data/comfyui-examples is there (the test below says when not).
+    ...(COMFYUI_EXAMPLES.present
+      ? EXAMPLES.map((f) => {
+          const ex = loadExample(f);
+          return { doc: ex.workflow, info: objectInfoFromPrompt(ex.prompt) };
+        })
+      : []),
     // Subgraphs: two nodes of the rich document packed, and a subgraph nested in another.
     { doc: pack(richDoc() as Obj, [3, 4], 60), info: TEST_INFO },
     { doc: pack(pack(richDoc() as Obj, [3], 60), [60, 5], 70), info: TEST_INFO },
   ];
+
+  itWith(COMFYUI_EXAMPLES, 'includes the ComfyUI example documents among the bases', () => {
+    expect(bases.length).toBe(3 + EXAMPLES.length);
+  });
 
   it('converts the unmutated bases', () => {
     for (const { doc, info } of bases) expect(Object.keys(uiToApi(doc, info)).length).toBeGreaterThan(0);

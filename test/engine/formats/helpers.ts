@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseJson, readPngText, type ApiWorkflow, type JsonValue, type ObjectInfoEntry, type ObjectInfoInput } from '../../../engine/index.js';
+import { COMFYUI_EXAMPLES } from '../../fixtures/shared-data.js';
 
-export const EXAMPLES_DIR = path.resolve(import.meta.dirname, '../../../../shared/data/comfyui-examples');
+/** ComfyUI's example PNGs, in ../shared/data (absent on a bare clone: tests using them go through `describeWith`/`itWith`). */
+export const EXAMPLES_DIR = COMFYUI_EXAMPLES.dir;
 
 /** The four example PNGs whose `workflow` chunk must convert to their `prompt` chunk. */
 export const EXAMPLES = [

@@ -6,6 +6,7 @@ import { WorkflowVersionError } from '../../../engine/formats/format-errors.js';
 import { LATENTFLOW_UI_VERSION } from '../../../engine/formats/ui-version.js';
 import type { JsonObject } from '../../../engine/formats/ui-graph.js';
 import { EXAMPLES, TEST_INFO, loadExample, objectInfoFromPrompt } from './helpers.js';
+import { COMFYUI_EXAMPLES, itWith } from '../../fixtures/shared-data.js';
 
 const emptyNode = (id: number, links: (number | null)[] = []): JsonValue => ({
   id,
@@ -58,7 +59,7 @@ describe('UI document versions', () => {
     expect(() => migrate({ ...current, latentflow: { version: LATENTFLOW_UI_VERSION + 1 } })).toThrow(/newer|reads up to/);
   });
 
-  it('keeps the example workflows converting the same after migration', () => {
+  itWith(COMFYUI_EXAMPLES, 'keeps the example workflows converting the same after migration', () => {
     for (const file of EXAMPLES) {
       const ex = loadExample(file);
       const info = objectInfoFromPrompt(ex.prompt);

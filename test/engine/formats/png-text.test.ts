@@ -1,12 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { crc32, deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import { readPngText, writePngText, asciiJson, PngFormatError } from '../../../engine/formats/png-text.js';
 import { readPngTextAsync } from '../../../engine/formats/png-text-chunks.js';
-
-const EXAMPLES = path.resolve(import.meta.dirname, '../../../../shared/data/comfyui-examples');
+import { COMFYUI_EXAMPLES, itWith } from '../../fixtures/shared-data.js';
 
 async function smallPng(): Promise<Uint8Array> {
   return new Uint8Array(await sharp({ create: { width: 16, height: 8, channels: 3, background: { r: 200, g: 20, b: 20 } } }).png().toBuffer());
@@ -63,8 +61,8 @@ describe('PNG text chunks', () => {
     expect(await readPngTextAsync(withText)).toEqual({ ztext: 'squeezed', utf: 'κύκλος', deflated: 'ριγέ' });
   });
 
-  it('reads the prompt and workflow of a ComfyUI example', () => {
-    const text = readPngText(readFileSync(path.join(EXAMPLES, 'img2img_img2img_workflow.png')));
+  itWith(COMFYUI_EXAMPLES, 'reads the prompt and workflow of a ComfyUI example', () => {
+    const text = readPngText(readFileSync(COMFYUI_EXAMPLES.file('img2img_img2img_workflow.png')));
     expect(Object.keys(text).sort()).toEqual(['prompt', 'workflow']);
     expect(JSON.parse(text.prompt!)['3'].class_type).toBe('KSampler');
   });

@@ -4,9 +4,10 @@ import { encodeText, tokenWindows } from '../../../nodes/diffusion/clip-text.js'
 import type { ClipModel } from '../../../nodes/diffusion/types.js';
 import { ModelPool } from '../../../runtime/model-pool.js';
 import { clipTokenizerFromOpenaiBpe } from '../../../tokenizer/index.js';
+import { BPE_VOCAB_GZ } from '../../fixtures/data-files.js';
 import { checkpoint, ensureToyworld } from './helpers.js';
 
-const tok = clipTokenizerFromOpenaiBpe(readFileSync(new URL('../../../../shared/data/clip/bpe_simple_vocab_16e6.txt.gz', import.meta.url)));
+const tok = clipTokenizerFromOpenaiBpe(readFileSync(BPE_VOCAB_GZ));
 // tokenWindows only reads the tokenizer.
 const sd1 = { name: 'sd1', tokenizer: tok, layer: -1 } as unknown as ClipModel;
 const ones = (n: number) => Array<number>(n).fill(1);

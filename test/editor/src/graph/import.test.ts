@@ -11,9 +11,9 @@ import { readNodeSpecs, type NodeSpec } from '../../../../editor/src/graph/spec.
 import { toApi } from '../../../../editor/src/graph/to-api.js';
 import { toUiDocument } from '../../../../editor/src/graph/to-ui.js';
 import { REPO } from '../../harness.js';
+import { COMFYUI_EXAMPLES, itWith } from '../../../fixtures/shared-data.js';
 import { realObjectInfo } from '../../object-info.js';
 
-const EXAMPLES = path.join(REPO, '..', 'shared', 'data', 'comfyui-examples');
 let info: Record<string, ObjectInfoEntry>;
 let specs: Map<string, NodeSpec>;
 
@@ -88,8 +88,8 @@ describe('editor workflow import/export', () => {
     expect(xs.size).toBeGreaterThan(3);
   });
 
-  it('reads the PNG text chunks with DecompressionStream as the engine does with node:zlib, and opens a ComfyUI example', async () => {
-    const file = path.join(EXAMPLES, 'img2img_img2img_workflow.png');
+  itWith(COMFYUI_EXAMPLES, 'reads the PNG text chunks with DecompressionStream as the engine does with node:zlib, and opens a ComfyUI example', async () => {
+    const file = COMFYUI_EXAMPLES.file('img2img_img2img_workflow.png');
     const bytes = new Uint8Array(readFileSync(file));
     const text = await readPngTextAsync(bytes);
     expect(text).toEqual(readPngText(bytes));
