@@ -1,5 +1,6 @@
 import { Tensor, sizeOf } from '../runtime/tensor.js';
 import { Mt19937 } from './mt19937.js';
+import { logf256, sincosf256 } from './avx-mathfun.js';
 
 /** Thrown for a seed that is not an integer in [0, 2^64 - 1]. */
 export class InvalidSeedError extends Error {
@@ -109,18 +110,19 @@ export class TorchGenerator {
 }
 
 /**
- * normal_fill_16 of PyTorch: Box-Muller over 8 pairs (u[j], u[j+8]). Float32 steps are emulated by rounding
- * double results (theta, cos/sin and the product in float as PyTorch does; the radius from a double log, which
- * measured closest to PyTorch's SLEEF path on the reference cases), landing within 2 ulp of PyTorch.
+ * PyTorch's normal_fill_16_AVX2 (aten/src/ATen/native/cpu/DistributionTemplates.h): Box-Muller over the 8 pairs
+ * (u[j], u[j+8]) in float32, radius sqrt(-2 log(1 - u[j])), angle float32(2 pi) * u[j+8], with the AVX2 log
+ * and sincos of avx_mathfun.h (see avx-mathfun.ts); bit-identical to PyTorch on an AVX2 CPU. The trailing
+ * `fmadd(n, std, mean)` with std 1 and mean 0 returns n unchanged, so it is left out.
  */
 function boxMuller16(data: Float32Array, o: number): void {
   for (let j = 0; j < 8; j++) {
     const u1 = f(1 - data[o + j]);
     const u2 = data[o + j + 8];
-    const radius = f(Math.sqrt(-2 * Math.log(u1)));
-    const theta = f(TWO_PI_F32 * u2);
-    data[o + j] = f(radius * f(Math.cos(theta)));
-    data[o + j + 8] = f(radius * f(Math.sin(theta)));
+    const radius = f(Math.sqrt(f(-2 * logf256(u1))));
+    const { sin, cos } = sincosf256(f(TWO_PI_F32 * u2));
+    data[o + j] = f(radius * cos);
+    data[o + j + 8] = f(radius * sin);
   }
 }
 
