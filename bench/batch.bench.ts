@@ -13,7 +13,6 @@ import sharp from 'sharp';
 import { parseJson, checkStructure, type ApiWorkflow } from '../engine/index.js';
 import { createHost } from '../host/host.js';
 import { createRegistry } from '../host/registry.js';
-import { batchFiles, type BatchFileAccess } from '../cli/batch/batch-files.js';
 import { planBatch } from '../cli/batch/plan.js';
 import { combine } from '../cli/batch/sweep.js';
 import { Manifest } from '../cli/batch/manifest.js';
@@ -65,8 +64,7 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 async function once(setup: Setup, concurrency: number): Promise<void> {
   const base = await mkdtemp(path.join(tmpdir(), 'lf-bench-batch-'));
   await setup.prepare(base);
-  let files: BatchFileAccess | undefined;
-  const host = await createHost({ baseDir: base, modelsDir: MODELS, files: (f) => (files = batchFiles(f)) });
+  const host = await createHost({ baseDir: base, modelsDir: MODELS });
   try {
     const plan = planBatch(setup.workflow, combine(undefined, [setup.axis]), host.engine);
     const manifest = await Manifest.open(host.folders.output);
@@ -76,8 +74,8 @@ async function once(setup: Setup, concurrency: number): Promise<void> {
     let ended = 0;
     const t0 = performance.now();
     const summary = await runBatch({
-      engine: host.engine,
-      files: files!,
+      host,
+      dirs: host.folders,
       manifest,
       jobs: plan.jobs,
       concurrency,

@@ -9,11 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkStructure, parseJson, type ApiWorkflow, type Engine } from '../engine/index.js';
+import { Services, checkStructure, parseJson, type ApiWorkflow, type Engine } from '../engine/index.js';
 import { createHost } from '../host/host.js';
 import { MODEL_POOL } from '../runtime/services.js';
 import { loadCheckpoint } from '../nodes/diffusion/checkpoint.js';
-import { StepScheduler, runInJob } from '../runtime/batching/index.js';
+import { JOB_LANE, StepScheduler } from '../runtime/batching/index.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS = path.join(REPO, 'models');
@@ -68,7 +68,7 @@ async function runRound(engine: Engine, workflows: ApiWorkflow[], mode: Mode, st
       const i = next++;
       const lane = sched.lane(`job-${i}`);
       try {
-        const r = await runInJob(lane, () => engine.run(workflows[i]!));
+        const r = await engine.run(workflows[i]!, { job: new Services().set(JOB_LANE, lane) });
         if (r.status !== 'success') throw new Error(`job ${i} ended ${r.status}: ${r.error?.message ?? ''}`);
       } finally {
         lane.close();

@@ -4,6 +4,7 @@ import { Engine, Services, localFiles, type FileAccess, type NodeDefinition } fr
 import { createRegistry } from './registry.js';
 import { FOLDERS, MODEL_POOL, type Folders } from '../runtime/services.js';
 import { ModelPool } from '../runtime/model-pool.js';
+import { StepScheduler, type SchedulerOptions } from '../runtime/batching/index.js';
 
 export interface HostOptions {
   /** Base directory holding models/, input/, output/, temp/, data/ (default: current directory). */
@@ -17,6 +18,8 @@ export interface HostOptions {
   memoryBudgetBytes?: number;
   /** Node concurrency inside one job. */
   concurrency?: number;
+  /** Cross-job U-Net batching of the jobs this host runs at once (docs/scheduling.md). */
+  batching?: SchedulerOptions;
   /** Replaces the default ComfyUI counter naming (the server derives names from prompt ids). */
   files?: (folders: Folders) => FileAccess;
   /** Extra services (the model pool, ...) registered before the engine starts. */
@@ -31,6 +34,8 @@ export interface Host {
   readonly engine: Engine;
   readonly folders: Folders;
   readonly services: Services;
+  /** The step scheduler every job of this host runs in (a lane per job; see host/run-job.ts). */
+  readonly scheduler: StepScheduler;
   close(): Promise<void>;
 }
 
@@ -72,6 +77,7 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
     engine,
     folders,
     services,
+    scheduler: new StepScheduler(opts.batching),
     async close() {
       for (const fn of closers.get(services) ?? []) await fn();
     },

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { componentModel } from '../nodes/diffusion/checkpoint.js';
+import { componentModel } from '../runtime/model-folders.js';
 import type { ComponentRole } from './drivability.js';
 import { ModelNotFoundError, ModelSpecError } from './errors.js';
 import { KIND_FOLDERS, MODEL_KINDS, isModelKind, type ModelKind } from './kinds.js';

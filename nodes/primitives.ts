@@ -1,5 +1,5 @@
 import { defineNode, INT, FLOAT, STRING, BOOLEAN } from '../engine/index.js';
-import { INT_OUT, FLOAT_OUT, STRING_OUT, BOOLEAN_OUT } from './sockets.js';
+import { INT_OUT, FLOAT_OUT, STRING_OUT, BOOLEAN_OUT } from '../sockets/index.js';
 
 /** Constant sources (ComfyUI's comfy_extras/nodes_primitive.py). */
 export const PrimitiveInt = defineNode({

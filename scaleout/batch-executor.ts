@@ -1,7 +1,6 @@
-import { stringifyJson, type ExecutionResult } from '../engine/index.js';
-import type { BatchExecutor } from '../cli/batch/runner.js';
-import type { BatchFileAccess, WrittenFile } from '../cli/batch/batch-files.js';
-import type { PlannedJob } from '../cli/batch/plan.js';
+import { stringifyJson, writeFileDurable, type ExecutionResult } from '../engine/index.js';
+import { errorResult, type JobDispatcher } from '../host/run-job.js';
+import type { WrittenFile } from '../host/job-files.js';
 import { DistributedClient, type DistributedClientOptions, type RemoteOutcome } from './client.js';
 import { bullJobId, DEFAULT_INLINE_MAX_BYTES, resultMessages, resultOutputs, type RemoteJobData } from './protocol.js';
 import { RemoteOutputError, collectInputs, placeOutputs } from './files.js';
@@ -9,7 +8,6 @@ import { RemoteOutputError, collectInputs, placeOutputs } from './files.js';
 export interface RemoteBatchOptions extends DistributedClientOptions {
   /** The batch's folders: inputs are read from here, results written here (the manifest's folder). */
   readonly folders: { readonly input: string; readonly output: string; readonly temp: string };
-  readonly files: BatchFileAccess;
   readonly extraPngInfo?: Record<string, unknown>;
   readonly inlineMaxBytes?: number;
   /** Called when a worker starts a job (each attempt), with the worker's id. */
@@ -18,14 +16,9 @@ export interface RemoteBatchOptions extends DistributedClientOptions {
   readonly onRemoteEnd?: (jobId: string, info: { worker: string; attempts: number; state: RemoteOutcome['state'] }) => void;
 }
 
-export interface RemoteBatchExecutor extends BatchExecutor {
+export interface RemoteBatchExecutor extends JobDispatcher {
   readonly client: DistributedClient;
   close(): Promise<void>;
-}
-
-function failure(job: PlannedJob, type: string, message: string, node = '', nodeType = ''): ExecutionResult {
-  const data = { prompt_id: job.id, node_id: node, node_type: nodeType, executed: [], exception_message: message, exception_type: type, traceback: [], current_inputs: {}, current_outputs: {}, timestamp: Date.now() };
-  return { status: 'error', promptId: job.id, outputs: {}, executed: [], cached: [], error: { nodeId: node, nodeType, errorType: type, message }, messages: [['execution_error', data]] };
 }
 
 /**
@@ -36,7 +29,8 @@ function failure(job: PlannedJob, type: string, message: string, node = '', node
  */
 export async function openRemoteBatch(opts: RemoteBatchOptions): Promise<RemoteBatchExecutor> {
   const client = await DistributedClient.open(opts);
-  const write = (file: string, data: Uint8Array) => opts.files.writeAtomic(file, data);
+  // fsync'd before the rename, as a local batch job's files are: the manifest records them next.
+  const write = (file: string, data: Uint8Array) => writeFileDurable(file, data, 'lfjob-');
   return {
     client,
     async run(job, ctx) {
@@ -69,13 +63,13 @@ export async function openRemoteBatch(opts: RemoteBatchOptions): Promise<RemoteB
       ctx.onStart();
       if (outcome.state === 'cancelled') {
         opts.onRemoteEnd?.(job.id, { worker: '', attempts: 0, state: 'cancelled' });
-        return { value: { status: 'interrupted', promptId: job.id, outputs: {}, executed: [], cached: [], messages: [] }, written: [] };
+        return { result: { status: 'interrupted', promptId: job.id, outputs: {}, executed: [], cached: [], messages: [] }, written: [] };
       }
       if (outcome.state === 'failed') {
         opts.onRemoteEnd?.(job.id, { worker: '', attempts: outcome.attempts, state: 'failed' });
         const e = outcome.error;
         const suffix = outcome.attempts > 1 ? ` (after ${outcome.attempts} attempts)` : '';
-        return { value: e ? failure(job, e.type, `${e.message}${suffix}`, e.node, e.node_type) : failure(job, 'RemoteJobError', `${outcome.reason}${suffix}`), written: [] };
+        return { result: e ? errorResult(job.id, e.type, `${e.message}${suffix}`, e.node, e.node_type) : errorResult(job.id, 'RemoteJobError', `${outcome.reason}${suffix}`), written: [] };
       }
       const r = outcome.result;
       opts.onRemoteEnd?.(job.id, { worker: r.worker, attempts: outcome.attempts, state: 'completed' });
@@ -84,12 +78,12 @@ export async function openRemoteBatch(opts: RemoteBatchOptions): Promise<RemoteB
         const placed = await placeOutputs(r.files.filter((f) => f.type === 'output'), opts.folders, write);
         written = placed.map((f) => ({ path: f.path, type: f.type, nodeId: f.node, sha256: f.sha256, bytes: f.bytes }));
       } catch (e) {
-        if (e instanceof RemoteOutputError) return { value: failure(job, e.name, e.message), written: [] };
+        if (e instanceof RemoteOutputError) return { result: errorResult(job.id, e.name, e.message), written: [] };
         throw e;
       }
       await client.forget(id);
-      const value: ExecutionResult = { status: r.status, promptId: job.id, outputs: resultOutputs(r), executed: [...r.executed], cached: [...r.cached], messages: resultMessages(r) };
-      return { value, written };
+      const result: ExecutionResult = { status: r.status, promptId: job.id, outputs: resultOutputs(r), executed: [...r.executed], cached: [...r.cached], messages: resultMessages(r) };
+      return { result, written };
     },
     close: () => client.close(),
   };

@@ -1,6 +1,6 @@
 import { Engine, checkStructure, stringifyJson, type EngineEvent, type ExecutionResult, type RunOptions, type ValidationResult } from '../engine/index.js';
 import type { Folders } from '../runtime/services.js';
-import { promptTag } from '../server/naming.js';
+import { promptTag } from '../host/job-files.js';
 import { DistributedClient, type DistributedClientOptions } from './client.js';
 import { RemoteOutputError, collectInputs, placeOutputs } from './files.js';
 import { DEFAULT_INLINE_MAX_BYTES, bullJobId, resultMessages, resultOutputs, type RemoteJobData } from './protocol.js';

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import sharp from 'sharp';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { ApiWorkflow, EngineEvent, ExecutionResult, PreviewImage, UiOutput } from '../engine/index.js';
+import type { ApiWorkflow, EngineEvent } from '../engine/index.js';
 import { stringifyJson } from '../engine/index.js';
 import { createHost, type Host, type HostOptions } from '../host/host.js';
-import { batchFiles, type BatchFileAccess } from '../cli/batch/batch-files.js';
+import { batchJobFiles } from '../host/job-files.js';
+import { previewJpeg, runJob } from '../host/run-job.js';
 import { redisOptions } from './connection.js';
 import {
   DEFAULT_QUEUE,
@@ -51,15 +51,6 @@ export interface RunningWorker {
   close(force?: boolean): Promise<void>;
 }
 
-function writesOutputFiles(ui: UiOutput | undefined): boolean {
-  return Object.values(ui ?? {}).some((list) => list.some((x) => x !== null && typeof x === 'object' && 'type' in x && x.type === 'output'));
-}
-
-async function previewJpeg(p: PreviewImage): Promise<string> {
-  const jpeg = p.format === 'JPEG' ? p.data : await sharp(p.data).jpeg({ quality: 90 }).toBuffer();
-  return Buffer.from(jpeg).toString('base64');
-}
-
 /**
  * `latentflow worker`: takes jobs from the BullMQ queue and runs them on the in-process engine.
  * Output names come from the job's tag (batch job id or prompt id), so a job re-run after a crash or
@@ -71,11 +62,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const queueName = opts.queue ?? DEFAULT_QUEUE;
   const prefix = opts.prefix ?? 'bull';
   const id = `${hostname()}:${process.pid}`;
-  let files: BatchFileAccess | undefined;
-  const host = await createHost({ ...opts.host, files: (f) => (files = batchFiles({ input: f.input, output: f.output, temp: f.temp })) });
-  if (!files) throw new TypeError('createHost did not build the file access');
-  const access = files;
-  const engine = host.engine;
+  const host = await createHost(opts.host);
 
   const pub = new Redis(connection);
   const sub = new Redis(connection);
@@ -117,37 +104,30 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         if (e instanceof RemoteInputError) throw new UnrecoverableError(`${e.name}: ${e.message}`);
         throw e;
       }
-      const v = engine.validate(workflow, { targets: data.targets ? [...data.targets] : undefined });
-      if (!v.ok || v.outputs.length === 0 || (data.kind === 'batch' && Object.keys(v.node_errors).length)) {
-        // Another worker has the same nodes and models or not; retrying here cannot help.
-        throw new UnrecoverableError(`ValidationError on worker ${id}: ${v.error?.message ?? 'invalid workflow'} ${stringifyJson(v.node_errors)}`);
-      }
-      const extra = jobExtraData(data);
-      const pngInfo = extra.extra_pnginfo;
       const onEvent = (event: EngineEvent) => {
         if (event.type === 'progress' && event.preview) {
           const preview = event.preview;
-          publish(previewJpeg(preview).then((jpeg): RemoteEvent => ({ kind: 'engine', worker: id, event, previewJpeg: jpeg })));
+          publish(previewJpeg(preview).then((jpeg): RemoteEvent => ({ kind: 'engine', worker: id, event, previewJpeg: Buffer.from(jpeg).toString('base64') })));
         } else publish({ kind: 'engine', worker: id, event });
       };
-      const execute = () =>
-        access.runAs(data.fileTag, () =>
-          engine.runValidated(workflow, v, {
-            promptId: data.promptId,
-            signal: ac.signal,
-            onEvent,
-            previews: data.previews ?? true,
-            extraData: { ...extra, extra_pnginfo: typeof pngInfo === 'object' && pngInfo !== null && !Array.isArray(pngInfo) ? pngInfo : undefined },
-          }),
-        );
-      let run = await execute();
-      const reused = (r: ExecutionResult) => r.cached.some((n) => writesOutputFiles(r.outputs[n]));
-      if (data.kind === 'batch' && run.value.status === 'success' && reused(run.value)) {
-        // As the local batch runner: a save node from another job's cache saved nothing under this job's name.
-        engine.cache.clear();
-        run = await execute();
+      const run = await runJob(
+        host,
+        {
+          id: data.promptId,
+          workflow,
+          targets: data.targets,
+          extraData: jobExtraData(data),
+          previews: data.previews ?? true,
+          batch: data.kind === 'batch',
+          files: () => batchJobFiles(host.folders, data.fileTag),
+        },
+        { signal: ac.signal, onEvent },
+      );
+      if (run.invalid) {
+        // Another worker has the same nodes and models or not; retrying here cannot help.
+        throw new UnrecoverableError(`ValidationError on worker ${id}: ${run.invalid.error?.message ?? 'invalid workflow'} ${stringifyJson(run.invalid.node_errors)}`);
       }
-      const r = run.value;
+      const r = run.result;
       await chain;
       if (r.status === 'error') {
         const err = r.error ?? { nodeId: '', nodeType: '', errorType: 'Error', message: 'failed' };

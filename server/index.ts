@@ -3,16 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { createHost, type Host, type HostOptions } from '../host/host.js';
 import { JobStore } from './store.js';
 import { JobRunner, MAX_ATTEMPTS, poisonRecord } from './runner.js';
-import { PromptFileNaming, removePartialFiles } from './naming.js';
+import { removeStalePartials } from '../host/job-files.js';
 import { WsHub, serverFeatures } from './ws-hub.js';
 import { createUpgradeHandler, handleRequest, type AppContext } from './app.js';
 import { checkListen, isLoopbackHost } from './security.js';
 import { defaultEditorDir } from './static.js';
-import { StepScheduler } from '../runtime/batching/index.js';
 
 export { InsecureListenError } from './security.js';
 export { JobStore, type Job, type JobStatus, type HistoryEntry } from './store.js';
-export { PromptFileNaming } from './naming.js';
 
 export interface ServerOptions {
   /** Folders, models, extra nodes: the same options as the CLI's host. */
@@ -50,18 +48,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const listen = opts.listen ?? '127.0.0.1';
   checkListen(listen, opts.token);
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  let naming: PromptFileNaming | undefined;
   const host = await createHost({
     ...opts.host,
     cleanTemp: opts.host?.cleanTemp ?? true,
     log: opts.host?.log ?? log,
-    files: (f) => (naming = new PromptFileNaming({ input: f.input, output: f.output, temp: f.temp })),
+    batching: { ...opts.host?.batching, maxBatch: opts.maxBatch ?? opts.host?.batching?.maxBatch },
   });
-  if (!naming) throw new TypeError('createHost did not build the file access');
   const t0 = performance.now();
   const store = new JobStore(host.folders.data);
   const recovered = store.recover(MAX_ATTEMPTS, poisonRecord);
-  await removePartialFiles(host.folders.output);
+  await removeStalePartials(host.folders);
   const recoveryMs = performance.now() - t0;
   if (recovered.requeued.length || recovered.poisoned.length) {
     log(`recovered: ${recovered.requeued.length} job(s) re-queued, ${recovered.poisoned.length} poisoned`);
@@ -72,7 +68,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const remote = opts.redis
     ? await (await import('../scaleout/remote-engine.js')).RemoteEngine.open(host.engine, { url: opts.redis.url, queue: opts.redis.queue, folders: host.folders, log })
     : undefined;
-  const runner = new JobRunner(store, remote ?? host.engine, naming, hub, log, { concurrency: remote ? (opts.redis?.maxInFlight ?? 64) : opts.concurrency, scheduler: new StepScheduler({ maxBatch: opts.maxBatch }) });
+  const runner = new JobRunner(store, { engine: remote ?? host.engine, scheduler: host.scheduler }, host.folders, hub, log, {
+    concurrency: remote ? (opts.redis?.maxInFlight ?? 64) : opts.concurrency,
+  });
   const ctx: AppContext = {
     engine: host.engine,
     store,

@@ -1,27 +1,15 @@
-import sharp from 'sharp';
-import { StepScheduler, runInJob } from '../runtime/batching/index.js';
-import type { Engine, EngineEvent, ExecutionResult, PreviewImage, JsonValue } from '../engine/index.js';
+import type { EngineEvent, ExecutionResult } from '../engine/index.js';
+import { executionErrorData, previewJpeg, runJob, type JobExecutor } from '../host/run-job.js';
+import { promptFiles, type JobDirs } from '../host/job-files.js';
+import type { StepScheduler } from '../runtime/batching/index.js';
 import type { JobStore, Job, HistoryRecord } from './store.js';
-import type { PromptFileNaming } from './naming.js';
 import type { WsHub } from './ws-hub.js';
 
 /** A job that took the process down this many times is not run again. */
 export const MAX_ATTEMPTS = 3;
 
-/** Preview frames of type 1 are always JPEG (clients read the image from byte 8 as JPEG). */
-async function toJpeg(p: PreviewImage): Promise<Uint8Array> {
-  if (p.format === 'JPEG') return p.data;
-  return sharp(p.data).jpeg({ quality: 90 }).toBuffer();
-}
-
-type ErrorData = Extract<EngineEvent, { type: 'execution_error' }>['data'];
-
-function errorData(promptId: string, type: string, message: string): ErrorData {
-  return { prompt_id: promptId, node_id: '', node_type: '', executed: [], exception_message: message, exception_type: type, traceback: [], current_inputs: {}, current_outputs: {}, timestamp: Date.now() };
-}
-
 function errorMessage(promptId: string, type: string, message: string): [string, unknown] {
-  return ['execution_error', errorData(promptId, type, message)];
+  return ['execution_error', executionErrorData(promptId, type, message)];
 }
 
 /** The history record of a job that crashed the process MAX_ATTEMPTS times. */
@@ -53,8 +41,6 @@ interface Running {
 export interface JobRunnerOptions {
   /** Jobs running at once (`serve --concurrency`); their sampler steps interleave and batch. Default 1. */
   concurrency?: number;
-  /** The step scheduler the jobs share (default: a new one with the default batching policy). */
-  scheduler?: StepScheduler;
 }
 
 /**
@@ -69,18 +55,20 @@ export class JobRunner {
   private closing = false;
   private loop: Promise<void> | undefined;
   readonly concurrency: number;
-  readonly scheduler: StepScheduler;
 
   constructor(
     private readonly store: JobStore,
-    private readonly engine: Engine,
-    private readonly naming: PromptFileNaming,
+    private readonly executor: JobExecutor,
+    private readonly dirs: JobDirs,
     private readonly hub: WsHub,
     private readonly log: (message: string) => void,
     opts: JobRunnerOptions = {},
   ) {
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
-    this.scheduler = opts.scheduler ?? new StepScheduler();
+  }
+
+  get scheduler(): StepScheduler {
+    return this.executor.scheduler;
   }
 
   /** The longest-running job (ComfyUI has one current job). */
@@ -184,38 +172,17 @@ export class JobRunner {
         const preview = ev.preview;
         const node = ev.data.node;
         post(async () => {
-          const jpeg = await toJpeg(preview);
+          const jpeg = await previewJpeg(preview);
           this.hub.sendPreview(job.clientId, jpeg, { node_id: node, prompt_id: job.id, display_node_id: node, parent_node_id: null, real_node_id: node });
         });
       }
     };
 
-    let result: ExecutionResult;
-    const v = this.engine.validate(job.prompt, { targets: job.outputsToExecute });
-    if (!v.ok || v.outputs.length === 0) {
-      const data = errorData(job.id, 'ValidationError', v.error?.message ?? 'the prompt no longer validates');
-      result = { status: 'error', promptId: job.id, outputs: {}, executed: [], cached: [], messages: [['execution_error', data]] };
-      this.hub.send(job.clientId, 'execution_start', { prompt_id: job.id, timestamp: Date.now() });
-      held.push({ type: 'execution_error', data });
-    } else {
-      const extraData: Record<string, JsonValue> = job.extraData;
-      const pngInfo = extraData.extra_pnginfo;
-      const lane = this.scheduler.lane(job.id, { front: isFront(job) });
-      try {
-        result = await runInJob(lane, () =>
-          this.naming.runAs(job.id, () =>
-            this.engine.runValidated(job.prompt, v, {
-              promptId: job.id,
-              extraData: { ...extraData, extra_pnginfo: typeof pngInfo === 'object' && pngInfo !== null && !Array.isArray(pngInfo) ? pngInfo : undefined },
-              signal: abort.signal,
-              onEvent,
-            }),
-          ),
-        );
-      } finally {
-        lane.close();
-      }
-    }
+    const { result } = await runJob(
+      this.executor,
+      { id: job.id, workflow: job.prompt, targets: job.outputsToExecute, extraData: job.extraData, front: isFront(job), files: () => promptFiles(this.dirs, job.id) },
+      { signal: abort.signal, onEvent },
+    );
     if (this.closing && result.status === 'interrupted') {
       this.store.release(job.id);
       return;

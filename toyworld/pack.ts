@@ -18,6 +18,7 @@ import { buildClipModel, buildClipText, buildClipVision } from './models/clip.js
 import type { FloatIo } from './models/ops.js';
 import { buildSdTextEncoder } from './models/text-encoder.js';
 import { buildUnet, type UnetOptions } from './models/unet.js';
+import { buildUpscaler } from './models/upscaler.js';
 import { buildVaeDecoder, buildVaeEncoder, type VaeEncoderOptions } from './models/vae.js';
 import { fastTokenizerJson, json, slowTokenizerFiles, tokenizerConfig } from './tokenizer-files.js';
 import { buildVocab, type ToyVocab } from './vocab.js';
@@ -46,6 +47,8 @@ export const FLAVOURS: readonly Flavour[] = [
 
 export const CLIP_FOLDER = 'clip_vision/toyworld-clip';
 export const CLASSIFIER_FOLDER = 'classifiers/toyworld-shapes';
+/** The ESRGAN-signature x4 upscaler, a single file as ComfyUI's upscale_models/ holds them. */
+export const UPSCALER_FILE = 'upscale_models/toyworld-x4.onnx';
 
 export type PackFiles = Map<string, Uint8Array>;
 
@@ -86,5 +89,7 @@ export function buildPack(): PackFiles {
   out.set(`${CLASSIFIER_FOLDER}/model.onnx`, buildClassifier());
   out.set(`${CLASSIFIER_FOLDER}/labels.txt`, utf8(`${classLabels().join('\n')}\n`));
   out.set(`${CLASSIFIER_FOLDER}/preprocessor_config.json`, utf8(json(classifierPreprocessorConfig())));
+
+  out.set(UPSCALER_FILE, buildUpscaler({ scale: 4, io: 'float32' }));
   return out;
 }

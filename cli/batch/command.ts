@@ -6,13 +6,12 @@ import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
 import { readBatchFile, type BatchRow } from './batch-file.js';
 import { parseSweep, combine } from './sweep.js';
 import { planBatch, type BatchPlan } from './plan.js';
-import { batchFiles, type BatchFileAccess } from './batch-files.js';
+import { removeStalePartials } from '../../host/job-files.js';
 import { Manifest } from './manifest.js';
 import { runBatch, type BatchSummary } from './runner.js';
 import { jsonBatchReporter, plainBatchReporter, ttyBatchReporter, type BatchReporter } from './progress.js';
 import { lockBatchDir } from './lock.js';
 import { BatchInputError, BatchLockedError, BatchPlanError } from './errors.js';
-import { StepScheduler } from '../../runtime/batching/index.js';
 
 export interface BatchFlags extends HostFlags {
   set: string[];
@@ -76,14 +75,9 @@ export async function batchCommand(file: string, flags: BatchFlags, io: BatchIo 
     }
     throw e;
   }
-  let files: BatchFileAccess | undefined;
-  const host = await openHost({
-    ...hostOptions(flags),
-    files: (folders) => (files = batchFiles({ input: folders.input, output: folders.output, temp: folders.temp })),
-  });
+  const host = await openHost({ ...hostOptions(flags), batching: { maxBatch: flags.maxBatch } });
   let release: (() => Promise<void>) | undefined;
   try {
-    if (!files) throw new BatchInputError(['the host did not take the batch file access']);
     let plan: BatchPlan;
     try {
       plan = planBatch(inputs.base, combine(inputs.rows, inputs.sweeps), host.engine);
@@ -102,7 +96,7 @@ export async function batchCommand(file: string, flags: BatchFlags, io: BatchIo 
     for (const d of plan.duplicates) err(`note: ${d}`);
     const manifest = await Manifest.open(host.folders.output);
     if (manifest.skippedLines.length) err(`note: ${manifest.file}: skipped unreadable line(s) ${manifest.skippedLines.join(', ')}`);
-    const stale = await files.removeStalePartials();
+    const stale = await removeStalePartials(host.folders);
     if (stale.length) err(`note: removed ${stale.length} partial file(s) left by an interrupted run`);
 
     const classOf = (id: string) => inputs.base[id]?.class_type ?? '';
@@ -126,18 +120,17 @@ export async function batchCommand(file: string, flags: BatchFlags, io: BatchIo 
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const remote = flags.redis
-      ? await (await import('../../scaleout/batch-executor.js')).openRemoteBatch({ url: flags.redis, folders: host.folders, files, log: (m) => reporter.log(m) })
+      ? await (await import('../../scaleout/batch-executor.js')).openRemoteBatch({ url: flags.redis, folders: host.folders, log: (m) => reporter.log(m) })
       : undefined;
     let summary: BatchSummary;
     try {
       summary = await runBatch({
         executor: remote,
-        engine: host.engine,
-        files,
+        host,
+        dirs: host.folders,
         manifest,
         jobs: plan.jobs,
         concurrency: Math.max(flags.jobs ?? 1, flags.concurrency ?? 1),
-        scheduler: new StepScheduler({ maxBatch: flags.maxBatch }),
         signal: ac.signal,
         onEvent: (ev) => reporter.onEvent(ev),
       });

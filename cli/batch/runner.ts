@@ -1,9 +1,9 @@
 import path from 'node:path';
-import type { Engine, EngineEvent, ExecutionResult, UiOutput } from '../../engine/index.js';
-import type { BatchFileAccess, WrittenFile } from './batch-files.js';
+import type { EngineEvent, ExecutionResult } from '../../engine/index.js';
+import { batchJobFiles, type JobDirs, type WrittenFile } from '../../host/job-files.js';
+import { runJob, type JobDispatcher, type JobExecutor } from '../../host/run-job.js';
 import type { JobRecord, Manifest, OutputRecord } from './manifest.js';
 import type { PlannedJob } from './plan.js';
-import { StepScheduler, runInJob } from '../../runtime/batching/index.js';
 
 /** What the batch runner reports: the engine's events tagged with their job, plus job-level events. */
 export type BatchEvent =
@@ -26,38 +26,22 @@ export interface BatchSummary {
 }
 
 export interface BatchRunOptions {
-  readonly engine: Engine;
-  readonly files: BatchFileAccess;
+  /** The host's engine and step scheduler: running jobs interleave their sampler steps and batch their U-Net calls. */
+  readonly host: JobExecutor;
+  /** The batch's folders (outputs are named after each job). */
+  readonly dirs: JobDirs;
   readonly manifest: Manifest;
   readonly jobs: readonly PlannedJob[];
   /** Jobs in flight at once (`--jobs`). */
   readonly concurrency: number;
-  /** Interleaves the running jobs' sampler steps and batches their U-Net calls (default: a new one). */
-  readonly scheduler?: StepScheduler;
   /** Aborting stops every running job at its next step boundary and starts no new one. */
   readonly signal: AbortSignal;
   readonly extraPngInfo?: Record<string, unknown>;
   readonly onEvent?: (ev: BatchEvent) => void;
   /** Runs the jobs elsewhere (`--redis`) instead of on `engine`: all are handed over at once, no launch gate. */
-  readonly executor?: BatchExecutor;
+  readonly executor?: JobDispatcher;
 }
 
-/** Runs one planned job away from this process; `onStart` when it really starts (a worker took it). */
-export interface BatchExecutor {
-  run(job: PlannedJob, ctx: { signal: AbortSignal; onStart: () => void; onEvent: (event: EngineEvent) => void }): Promise<{ value: ExecutionResult; written: WrittenFile[] }>;
-}
-
-function writesOutputFiles(ui: UiOutput | undefined): boolean {
-  return Object.values(ui ?? {}).some((list) => list.some((x) => x !== null && typeof x === 'object' && 'type' in x && x.type === 'output'));
-}
-
-/**
- * True when an output node of this job came from the shared cache: it then saved nothing for this
- * job (its files belong to an earlier job whose workflow differs only outside that node's ancestry).
- */
-function reusedSavedOutputs(result: ExecutionResult): boolean {
-  return result.cached.some((id) => writesOutputFiles(result.outputs[id]));
-}
 
 function describeError(result: ExecutionResult): JobRecord['error'] {
   if (result.error) return { node: result.error.nodeId, node_type: result.error.nodeType, type: result.error.errorType, message: result.error.message };
@@ -72,7 +56,7 @@ function toOutputs(dir: string, written: readonly WrittenFile[]): OutputRecord[]
 
 /** Runs the planned jobs, `concurrency` at a time on one engine (one model pool, one output cache). */
 export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
-  const { engine, files, manifest, jobs, signal } = opts;
+  const { manifest, jobs, signal } = opts;
   const emit = (ev: BatchEvent) => opts.onEvent?.(ev);
   const queue: PlannedJob[] = [];
   const finished: PlannedJob[] = [];
@@ -86,34 +70,21 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
   let interrupted = 0;
   const failed: { job: string; label: string; error: string }[] = [];
 
-  const scheduler = opts.scheduler ?? new StepScheduler();
-
-  async function execute(job: PlannedJob, jobSignal: AbortSignal, openGate: () => void) {
-    const v = engine.validate(job.workflow);
-    const lane = scheduler.lane(job.id);
-    try {
-      return await runInJob(lane, () => runEngine(job, v, jobSignal, openGate));
-    } finally {
-      lane.close();
-    }
-  }
-
-  function runEngine(job: PlannedJob, v: ReturnType<Engine['validate']>, jobSignal: AbortSignal, openGate: () => void) {
-    return files.runAs(job.id, () =>
-      engine.runValidated(job.workflow, v, {
-        promptId: job.id,
-        signal: jobSignal,
-        previews: false,
+  function execute(job: PlannedJob, openGate: () => void) {
+    return runJob(
+      opts.host,
+      { id: job.id, workflow: job.workflow, batch: true, previews: false, extraData: opts.extraPngInfo ? { extra_pnginfo: opts.extraPngInfo } : undefined, files: () => batchJobFiles(opts.dirs, job.id) },
+      {
+        signal,
         onEvent: (event) => {
           if (event.type === 'progress') openGate();
           emit({ type: 'engine', job: job.id, event });
         },
-        extraData: opts.extraPngInfo ? { extra_pnginfo: opts.extraPngInfo } : undefined,
-      }),
+      },
     );
   }
 
-  async function runJob(job: PlannedJob, openGate: () => void): Promise<void> {
+  async function runOne(job: PlannedJob, openGate: () => void): Promise<void> {
     let started = new Date();
     let announced = false;
     const announce = () => {
@@ -128,15 +99,10 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
     const base = () => ({ id: job.id, index: job.index, source: job.label, overrides: job.overrides, seed: job.seed, started_at: started.toISOString() });
     let record: JobRecord;
     try {
-      let run = executor
+      const run = executor
         ? await executor.run(job, { signal, onStart: announce, onEvent: (event) => emit({ type: 'engine', job: job.id, event }) })
-        : await execute(job, signal, openGate);
-      if (!executor && run.value.status === 'success' && reusedSavedOutputs(run.value)) {
-        // Rare (two jobs equal upstream of a save node): evict, so this job saves its own files.
-        engine.cache.clear();
-        run = await execute(job, signal, openGate);
-      }
-      const r = run.value;
+        : await execute(job, openGate);
+      const r = run.result;
       const status = r.status === 'success' ? 'done' : r.status === 'error' ? 'failed' : 'interrupted';
       announce();
       record = {
@@ -184,7 +150,7 @@ export async function runBatch(opts: BatchRunOptions): Promise<BatchSummary> {
       if (signal.aborted || next >= queue.length) return;
       let open: () => void = () => {};
       gate = new Promise<void>((resolve) => (open = resolve));
-      await runJob(queue[next++]!, open);
+      await runOne(queue[next++]!, open);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

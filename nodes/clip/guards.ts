@@ -1,4 +1,4 @@
-/** Runtime guards for the CLIP-family socket values (bound to socket ids in nodes/sockets.ts). */
+/** Runtime guards for the CLIP-family socket values (nodes/clip/sockets.ts). */
 import { Tensor } from '../../runtime/tensor.js';
 import { SessionHandle } from '../../runtime/session-handle.js';
 import type { ClipVisionModel, ClipVisionOutput, ImageClassifierModel, ImageIndex, Scores } from './types.js';

@@ -4,7 +4,8 @@
  */
 import { INT, NodeInputError, STRING, defineNode, type NodeContext } from '../../engine/index.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { CLIP_VISION, IMAGE, SCORES } from '../sockets.js';
+import { CLIP_VISION, SCORES } from './sockets.js';
+import { IMAGE } from '../../sockets/index.js';
 import { encodeImages, encodeTexts } from './embed.js';
 import { dotRows, normalizeRows, topK } from './vectors.js';
 import type { ClipVisionModel, Scores } from './types.js';

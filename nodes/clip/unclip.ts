@@ -4,8 +4,9 @@
  * what the entry already carries. unCLIP checkpoints read it as their ADM input; others ignore it.
  */
 import { FLOAT, defineNode } from '../../engine/index.js';
-import { CLIP_VISION_OUTPUT, CONDITIONING } from '../sockets.js';
-import type { CondEntry, Conditioning } from '../diffusion/types.js';
+import { CLIP_VISION_OUTPUT } from './sockets.js';
+import { CONDITIONING } from '../../sockets/index.js';
+import type { CondEntry, Conditioning } from '../../sockets/index.js';
 import type { ClipVisionOutput } from './types.js';
 
 export interface UnclipInput {

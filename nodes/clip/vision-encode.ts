@@ -1,6 +1,7 @@
 /** ComfyUI's CLIPVisionEncode: an IMAGE batch -> CLIP_VISION_OUTPUT (image_embeds, last_hidden_state). */
 import { COMBO, defineNode } from '../../engine/index.js';
-import { CLIP_VISION, CLIP_VISION_OUTPUT, IMAGE } from '../sockets.js';
+import { CLIP_VISION, CLIP_VISION_OUTPUT } from './sockets.js';
+import { IMAGE } from '../../sockets/index.js';
 import { encodeImages } from './embed.js';
 
 export const CLIPVisionEncode = defineNode({

@@ -5,7 +5,8 @@
  */
 import { STRING, NodeInputError, defineNode, type NodeContext } from '../../engine/index.js';
 import type { Tensor } from '../../runtime/tensor.js';
-import { CLIP_VISION, IMAGE, SCORES, STRING_OUT } from '../sockets.js';
+import { CLIP_VISION, SCORES } from './sockets.js';
+import { IMAGE, STRING_OUT } from '../../sockets/index.js';
 import { encodeImages, encodeTexts } from './embed.js';
 import { normalizeRows, softmaxRows } from './vectors.js';
 import type { ClipVisionModel, Scores } from './types.js';

@@ -7,8 +7,8 @@
 import { INT, STRING, defineNode, type NodeContext } from '../../engine/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { parsePromptWeights } from '../../tokenizer/prompt-weights.js';
-import { CLIP, CONDITIONING } from '../sockets.js';
-import type { ClipModel, Conditioning } from './types.js';
+import { CLIP, CONDITIONING } from '../../sockets/index.js';
+import type { ClipModel, Conditioning } from '../../sockets/index.js';
 
 /** Thrown when the text encoder's outputs do not fit the request. */
 export class TextEncoderError extends Error {

@@ -5,7 +5,7 @@
  */
 import { resizePlanes } from '../../imaging/resample.js';
 import { Tensor } from '../../runtime/tensor.js';
-import type { CondArea, CondMask } from './types.js';
+import type { CondArea, CondMask } from '../../sockets/index.js';
 
 /** Weights of a masked entry: one h x w plane per mask row; latent row b uses plane b % rows. */
 export interface MaskWeights {

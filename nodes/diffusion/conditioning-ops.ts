@@ -5,8 +5,8 @@
  */
 import { FLOAT, NodeInputError, defineNode } from '../../engine/index.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { CONDITIONING } from '../sockets.js';
-import type { CondEntry, Conditioning } from './types.js';
+import { CONDITIONING } from '../../sockets/index.js';
+import type { CondEntry, Conditioning } from '../../sockets/index.js';
 
 type Seq = [b: number, seq: number, dim: number];
 

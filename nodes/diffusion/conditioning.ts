@@ -1,8 +1,8 @@
 /** Conditioning list operations (ComfyUI nodes.py ConditioningCombine, ConditioningSetArea, ConditioningZeroOut). */
 import { COMBO, FLOAT, INT, defineNode } from '../../engine/index.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { CONDITIONING, MASK } from '../sockets.js';
-import type { Conditioning } from './types.js';
+import { CONDITIONING, MASK } from '../../sockets/index.js';
+import type { Conditioning } from '../../sockets/index.js';
 
 /** ComfyUI MAX_RESOLUTION. */
 export const MAX_RESOLUTION = 16384;

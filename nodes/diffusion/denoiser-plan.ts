@@ -7,7 +7,7 @@ import { Tensor } from '../../runtime/tensor.js';
 import type { UNetQueue } from '../../runtime/batching/unet-queue.js';
 import type { ModelSampling } from '../../sampling/model-sampling.js';
 import { maskWeights } from './cond-mask.js';
-import type { CondArea, CondEntry, Conditioning } from './types.js';
+import type { CondArea, CondEntry, Conditioning } from '../../sockets/index.js';
 
 /** Thrown when a conditioning cannot be used with this model or latent. */
 export class ConditioningError extends Error {

@@ -4,9 +4,10 @@
  * spatial size go to the U-Net in one call; cfg == 1 skips the uncond rows. Planning which entries run
  * where lives in denoiser-plan.ts, the float32 weighting and CFG in denoiser-cfg.ts.
  */
+import type { JobLane } from '../../runtime/batching/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import type { Denoiser } from '../../sampling/samplers/index.js';
-import type { Conditioning, DiffusionModel } from './types.js';
+import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
 import { ConditioningError, activityBySigma, isPlain, makePlanner, type Group, type Planner } from './denoiser-plan.js';
 import { accumulate, combineCfg, cropRegions, makeAccumulator, plainCfg, plainCond, plainSample } from './denoiser-cfg.js';
 
@@ -30,6 +31,8 @@ export interface DenoiserOptions {
   readonly cfg: number;
   readonly signal?: AbortSignal;
   readonly inpaint?: InpaintState;
+  /** The job's scheduler lane (from `ctx.job`): U-Net calls of concurrent jobs interleave and batch by it. */
+  readonly lane?: JobLane;
 }
 
 /** diffusers get_guidance_scale_embedding: sin/cos features of w * 1000 (LCM `timestep_cond`). */
@@ -54,7 +57,7 @@ export type ReleasableDenoiser = Denoiser & {
 /** One U-Net call for a group's rows at one timestep; returns the raw model output. */
 type Submit = (group: Group, sample: Float32Array, shape: readonly number[], timestep: number) => Promise<Float32Array>;
 
-function makeSubmit(model: DiffusionModel, signal: AbortSignal | undefined): Submit {
+function makeSubmit(model: DiffusionModel, signal: AbortSignal | undefined, lane: JobLane | undefined): Submit {
   // Whether the U-Net takes LCM's `timestep_cond` is asked once per run, not once per call.
   let timestepCond: Promise<{ name: string; dim: number } | undefined> | undefined;
   const lcmExtra = () =>
@@ -73,6 +76,7 @@ function makeSubmit(model: DiffusionModel, signal: AbortSignal | undefined): Sub
       encoderHiddenStates: await group.cond,
       extra: extraSpec && group.extra ? { [extraSpec.name]: group.extra } : undefined,
       signal,
+      lane,
     });
     return out.data;
   };
@@ -143,7 +147,7 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const uncond = useUncond ? negative : undefined;
   const activeAt = activityBySigma(model.sampling, [...positive, ...negative]);
   const planner = makePlanner(model.unet, positive, uncond, activeAt);
-  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, opts.signal) };
+  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, opts.signal, opts.lane) };
   const denoise: Denoiser = async (x, sigma) => {
     if (inpaint) return evaluateInpaint(run, x, sigma, inpaint);
     return new Tensor('float32', await evaluate(run, x, sigma), x.shape);

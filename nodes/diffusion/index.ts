@@ -4,6 +4,7 @@ import { CLIPSetLastLayer, CLIPTextEncode } from './clip-text.js';
 import { ConditioningCombine, ConditioningSetArea, ConditioningSetMask, ConditioningSetTimestepRange, ConditioningZeroOut } from './conditioning.js';
 import { EmptyLatentImage, LatentComposite, LatentUpscale, LatentUpscaleBy, SetLatentNoiseMask } from './latent.js';
 import { VAEDecode, VAEDecodeTiled, VAEEncode, VAEEncodeForInpaint } from './vae-nodes.js';
+import { VAEEncodeTiled } from './vae-tiled.js';
 import { KSampler, KSamplerAdvanced } from './ksampler.js';
 import {
   BasicGuider, BasicScheduler, CFGGuider, DisableNoise, KSamplerSelect, KarrasScheduler, RandomNoise, SDTurboScheduler,
@@ -17,7 +18,7 @@ import { ConditioningAverage, ConditioningConcat } from './conditioning-ops.js';
 export const DIFFUSION_NODES = [
   CheckpointLoaderSimple, VAELoader,
   CLIPTextEncode, CLIPSetLastLayer, ConditioningCombine, ConditioningSetArea, ConditioningZeroOut, ConditioningSetTimestepRange, ConditioningSetMask,
-  EmptyLatentImage, VAEEncode, VAEDecode, VAEDecodeTiled, VAEEncodeForInpaint, SetLatentNoiseMask,
+  EmptyLatentImage, VAEEncode, VAEDecode, VAEDecodeTiled, VAEEncodeTiled, VAEEncodeForInpaint, SetLatentNoiseMask,
   LatentUpscale, LatentUpscaleBy, LatentComposite,
   KSampler, KSamplerAdvanced,
   KSamplerSelect, BasicScheduler, KarrasScheduler, SDTurboScheduler, SplitSigmas, RandomNoise, DisableNoise,

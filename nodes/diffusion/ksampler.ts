@@ -4,9 +4,9 @@ import { prepareNoise } from '../../sampling/noise.js';
 import { SAMPLERS, SAMPLER_NAMES, type SamplerName } from '../../sampling/samplers/index.js';
 import { SCHEDULER_NAMES, ksamplerSigmas, sliceSigmasForSteps } from '../../sampling/schedulers/index.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { CONDITIONING, LATENT, MODEL, type Latent } from '../sockets.js';
+import { CONDITIONING, LATENT, MODEL, type Latent } from '../../sockets/index.js';
 import { sampleLatent, type SampleContext } from './sample.js';
-import type { Conditioning, DiffusionModel } from './types.js';
+import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
 
 export const SEED_MAX = 2n ** 64n - 1n;
 

@@ -5,9 +5,9 @@
  */
 import { COMBO, FLOAT, INT, NodeInputError, defineNode, type Shape } from '../../engine/index.js';
 import { commonUpscale } from '../../imaging/resample.js';
-import { pySlice } from '../image/image-ops.js';
+import { pySlice } from '../../imaging/py-slice.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { LATENT, type Latent } from '../sockets.js';
+import { LATENT, type Latent } from '../../sockets/index.js';
 import { MAX_RESOLUTION } from './conditioning.js';
 
 type Dims4 = [b: number, c: number, h: number, w: number];

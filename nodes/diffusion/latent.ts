@@ -5,7 +5,7 @@
 import { COMBO, FLOAT, INT, NodeInputError, defineNode } from '../../engine/index.js';
 import { commonUpscale, type UpscaleMethod } from '../../imaging/resample.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { LATENT, MASK, type Latent } from '../sockets.js';
+import { LATENT, MASK, type Latent } from '../../sockets/index.js';
 import { MAX_RESOLUTION } from './conditioning.js';
 import { SD_LATENT_CHANNELS, latentScaleByCells, latentUpscaleCells } from './shape-rules.js';
 

@@ -1,8 +1,8 @@
 /** ModelSamplingDiscrete (ComfyUI comfy_extras/nodes_model_advanced.py): override prediction type, zero-terminal-SNR. */
 import { BOOLEAN, COMBO, defineNode } from '../../engine/index.js';
 import { ModelSampling, type PredictionType } from '../../sampling/model-sampling.js';
-import { MODEL } from '../sockets.js';
-import type { DiffusionModel } from './types.js';
+import { MODEL } from '../../sockets/index.js';
+import type { DiffusionModel } from '../../sockets/index.js';
 
 /** ComfyUI rescale_zero_terminal_snr_sigmas (Lin et al. 2023, "Common Diffusion Noise Schedules ... are Flawed", Alg. 1). */
 export function rescaleZeroTerminalSnr(sigmas: Float64Array): Float64Array {

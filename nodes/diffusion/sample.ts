@@ -5,11 +5,13 @@
  */
 import type { NodeContext } from '../../engine/index.js';
 import { resizePlanes } from '../../imaging/resample.js';
+import { JOB_LANE } from '../../runtime/batching/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { TorchGenerator, type Seed } from '../../sampling/noise.js';
-import type { Latent } from '../sockets.js';
+import type { Latent } from '../../sockets/index.js';
 import { makeDenoiser, type InpaintState } from './denoiser.js';
-import type { Conditioning, DiffusionModel, SamplerChoice } from './types.js';
+import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
+import type { SamplerChoice } from './types.js';
 
 export interface SampleRequest {
   readonly model: DiffusionModel;
@@ -35,7 +37,7 @@ export interface SampleResult {
 }
 
 /** The subset of NodeContext sampling uses. */
-export type SampleContext = Pick<NodeContext, 'signal' | 'progress'> & Partial<Pick<NodeContext, 'wantsPreviews'>>;
+export type SampleContext = Pick<NodeContext, 'signal' | 'progress'> & Partial<Pick<NodeContext, 'wantsPreviews' | 'job'>>;
 
 function scaled(t: Tensor, k: number): Tensor {
   const out = new Float32Array(t.size);
@@ -80,7 +82,7 @@ export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promis
   const inpaint: InpaintState | undefined = r.latent.noise_mask
     ? { mask: latentMask(r.latent.noise_mask, z.shape), latent: z.data, noise: noise ?? new Float32Array(z.size) }
     : undefined;
-  const denoise = makeDenoiser({ model, positive: r.positive, negative: r.negative, cfg: r.cfg, signal: ctx.signal, inpaint });
+  const denoise = makeDenoiser({ model, positive: r.positive, negative: r.negative, cfg: r.cfg, signal: ctx.signal, inpaint, lane: ctx.job?.tryGet(JOB_LANE) });
   const gen = new TorchGenerator(r.seed);
   let lastDenoised: Tensor | undefined;
   // Preview JPEGs encode (in sharp's thread pool) while the next U-Net call runs; events stay in step order.

@@ -4,7 +4,8 @@
  * returns it with leftover noise); multistep samplers run their first-order start on a single step.
  */
 import { FLOAT, defineNode } from '../../engine/index.js';
-import { CONDITIONING, LATENT, MODEL, SAMPLER } from '../sockets.js';
+import { CONDITIONING, LATENT, MODEL } from '../../sockets/index.js';
+import { SAMPLER } from './sockets.js';
 import { cfgInput, seedInput } from './ksampler.js';
 import { sampleLatent } from './sample.js';
 

@@ -5,7 +5,7 @@
  */
 import { Tensor, type DType } from '../../runtime/tensor.js';
 import type { DiffusionSession } from '../../runtime/session-handle.js';
-import type { VaeModel } from './types.js';
+import type { VaeModel } from '../../sockets/index.js';
 
 /** Thrown when a VAE lacks the half a node needs or returns an unexpected tensor. */
 export class VaeError extends Error {

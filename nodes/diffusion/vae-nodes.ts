@@ -2,9 +2,9 @@
 import { INT, defineNode } from '../../engine/index.js';
 import { resizePlanes } from '../../imaging/resample.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { IMAGE, LATENT, MASK, VAE } from '../sockets.js';
+import { IMAGE, LATENT, MASK, VAE } from '../../sockets/index.js';
 import { cropToMultiple, decodeLatent, vaeDecode, vaeEncode, vaeOutputToImage, VaeError } from './vae-codec.js';
-import type { VaeModel } from './types.js';
+import type { VaeModel } from '../../sockets/index.js';
 import { imageOfLatent, latentOfImage } from './shape-rules.js';
 
 export const VAEEncode = defineNode({

@@ -3,9 +3,10 @@
  * ImageCrop (comfy_extras/nodes_images.py). IMAGE is [B,H,W,C], MASK [B,H,W].
  */
 import { defineNode, COMBO, FLOAT, INT, NodeInputError, type Shape } from '../../engine/index.js';
-import { IMAGE, MASK } from '../sockets.js';
+import { IMAGE, MASK } from '../../sockets/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from '../../imaging/resample.js';
+import { pySlice } from '../../imaging/py-slice.js';
 
 /** ComfyUI nodes.py MAX_RESOLUTION. */
 export const MAX_RESOLUTION = 16384;
@@ -14,13 +15,6 @@ export const MAX_RESOLUTION = 16384;
 export function pythonRound(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : r;
-}
-
-/** Python slice bounds [start:stop] on an axis of length n, as the indices it keeps. */
-export function pySlice(start: number, stop: number, n: number): [from: number, to: number] {
-  const norm = (i: number) => (i < 0 ? Math.max(0, i + n) : Math.min(i, n));
-  const a = norm(start);
-  return [a, Math.max(a, norm(stop))];
 }
 
 /** ImageScaleBy's output [h, w]: each side times the factor, rounded as Python does. */

@@ -3,7 +3,7 @@
  * ImageToMask, GrowMask (comfy_extras/nodes_mask.py). MASK is [B,H,W] (a 2-D mask counts as one).
  */
 import { defineNode, BOOLEAN, COMBO, FLOAT, INT, NodeInputError, type Shape } from '../../engine/index.js';
-import { IMAGE, MASK } from '../sockets.js';
+import { IMAGE, MASK } from '../../sockets/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { LoadImage, listInputImages } from './load-save.js';
 import { MAX_RESOLUTION } from './image-ops.js';

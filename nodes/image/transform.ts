@@ -1,5 +1,5 @@
 import { defineNode, COMBO, INT, NodeInputError } from '../../engine/index.js';
-import { IMAGE } from '../sockets.js';
+import { IMAGE } from '../../sockets/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { UPSCALE_METHODS, commonUpscale, toChannelsFirst, toChannelsLast } from '../../imaging/resample.js';
 

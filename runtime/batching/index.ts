@@ -1,6 +1,6 @@
 /** Step-level scheduling and cross-job U-Net batching (docs/scheduling.md). */
 export { batchCapability, type BatchCapability } from './capability.js';
-export { currentLane, runInJob } from './job-scope.js';
+export { JOB_LANE } from './job-lane-key.js';
 export { concatRows, rowSize, type RowRange } from './rows.js';
 export {
   DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT_MS, JobLane, SchedulerConfigError, StepScheduler, scheduleOrder,

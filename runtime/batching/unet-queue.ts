@@ -13,7 +13,6 @@ import type { SessionFeeds } from '../send-feeds.js';
 import type { StackingSession } from '../session-client.js';
 import { Tensor } from '../tensor.js';
 import { batchCapability, type BatchCapability } from './capability.js';
-import { currentLane } from './job-scope.js';
 import { concatRows, rowSize, type RowRange } from './rows.js';
 import { DEFAULT_MAX_BATCH, scheduleOrder, type JobLane, type SchedulerOptions } from './step-scheduler.js';
 import type { DiffusionSession, SessionHandle } from '../session-handle.js';
@@ -29,6 +28,8 @@ export interface UNetRequest {
   /** Further per-row inputs the U-Net declares (LCM `timestep_cond` [N,256], ...). */
   readonly extra?: Readonly<Record<string, Tensor>>;
   readonly signal?: AbortSignal;
+  /** The job's scheduler lane: its requests are served in order, interleaved with other jobs' lanes. */
+  readonly lane?: JobLane;
 }
 
 /** Thrown when a request's rows do not agree with each other or the U-Net returns another shape. */
@@ -130,7 +131,7 @@ export class UNetQueue {
     const { signal } = request;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<Tensor>((resolve, reject) => {
-      const item: Item = { request, lane: currentLane(), seq: this.seq++, rows, key: mergeKey(request), sent: 0, received: 0, settled: false, resolve, reject };
+      const item: Item = { request, lane: request.lane, seq: this.seq++, rows, key: mergeKey(request), sent: 0, received: 0, settled: false, resolve, reject };
       if (signal) {
         item.onAbort = () => this.abandon(item, abortReason(signal));
         signal.addEventListener('abort', item.onAbort, { once: true });

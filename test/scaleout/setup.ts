@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiWorkflow } from '../../engine/index.js';
 import { createHost, type Host } from '../../host/host.js';
-import { batchFiles, type BatchFileAccess } from '../../cli/batch/batch-files.js';
 import { planBatch, type PlannedJob } from '../../cli/batch/plan.js';
 import { Manifest } from '../../cli/batch/manifest.js';
 import { runBatch, type BatchEvent, type BatchSummary } from '../../cli/batch/runner.js';
@@ -42,8 +41,7 @@ export async function runRemoteBatch(
   opts: { attempts?: number; onStart?: (jobId: string, worker: string, run: { startedOn: Map<string, string[]> }) => void; signal?: AbortSignal } = {},
 ): Promise<RemoteBatchRun> {
   const base = await tempDir('dist-submit');
-  let files: BatchFileAccess | undefined;
-  const host = await createHost({ baseDir: base, extraNodes: [SlowImage, FailingNode], files: (f) => (files = batchFiles(f)) });
+  const host = await createHost({ baseDir: base, extraNodes: [SlowImage, FailingNode] });
   const manifest = await Manifest.open(host.folders.output);
   const plan = planBatch(wf, values.map((v) => ({ label: `${target}=${v}`, overrides: [[target, v] as const] })), host.engine);
   const startedOn = new Map<string, string[]>();
@@ -51,7 +49,6 @@ export async function runRemoteBatch(
   const executor = await openRemoteBatch({
     url,
     folders: host.folders,
-    files: files!,
     attempts: opts.attempts,
     backoffMs: 100,
     pollMs: 500,
@@ -64,8 +61,8 @@ export async function runRemoteBatch(
   const events: BatchEvent[] = [];
   try {
     const summary = await runBatch({
-      engine: host.engine,
-      files: files!,
+      host,
+      dirs: host.folders,
       manifest,
       jobs: plan.jobs,
       concurrency: 1,

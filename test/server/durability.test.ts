@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { startServerProcess, runUntilExit, tempBase, slowWorkflow, postJson, getJson, waitJob, WsRecorder } from './helpers.js';
-import { promptTag } from '../../server/naming.js';
+import { promptTag } from '../../host/job-files.js';
 
 type History = Record<string, { outputs: Record<string, { images: { filename: string }[] }>; status: { status_str: string; messages: [string, Record<string, unknown>][] } }>;
 

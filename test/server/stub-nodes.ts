@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { defineNode, INT, FLOAT, STRING } from '../../engine/index.js';
-import { IMAGE } from '../../nodes/sockets.js';
+import { IMAGE } from '../../sockets/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 
 const PREVIEW_JPEG = new Uint8Array(await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 30, b: 30 } } }).jpeg().toBuffer());

@@ -3,7 +3,6 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiWorkflow } from '../../../engine/index.js';
 import { createHost } from '../../../host/host.js';
-import { batchFiles, type BatchFileAccess } from '../../../cli/batch/batch-files.js';
 import { planBatch } from '../../../cli/batch/plan.js';
 import { Manifest } from '../../../cli/batch/manifest.js';
 import { runBatch, type BatchEvent } from '../../../cli/batch/runner.js';
@@ -11,9 +10,8 @@ import { makeBase, scaleWorkflow } from './helpers.js';
 
 async function setup(outName: string) {
   const base = await makeBase();
-  let files: BatchFileAccess | undefined;
-  const host = await createHost({ baseDir: base, outputDir: path.join(base, outName), files: (f) => (files = batchFiles(f)) });
-  return { base, host, files: files!, manifest: await Manifest.open(host.folders.output) };
+  const host = await createHost({ baseDir: base, outputDir: path.join(base, outName) });
+  return { base, host, manifest: await Manifest.open(host.folders.output) };
 }
 
 const widths = (n: number) => Array.from({ length: n }, (_, i) => ({ label: `w${8 + i}`, overrides: [['2.width', 8 + i] as const] }));
@@ -22,10 +20,10 @@ describe('runBatch', () => {
   it('runs jobs concurrently on one engine with the same bytes as one at a time', async () => {
     const shas: string[][] = [];
     for (const jobs of [1, 3]) {
-      const { host, files, manifest } = await setup(`out${jobs}`);
+      const { host, manifest } = await setup(`out${jobs}`);
       const plan = planBatch(scaleWorkflow(), widths(6), host.engine);
       const events: BatchEvent[] = [];
-      const summary = await runBatch({ engine: host.engine, files, manifest, jobs: plan.jobs, concurrency: jobs, signal: new AbortController().signal, onEvent: (e) => events.push(e) });
+      const summary = await runBatch({ host, dirs: host.folders, manifest, jobs: plan.jobs, concurrency: jobs, signal: new AbortController().signal, onEvent: (e) => events.push(e) });
       expect(summary).toMatchObject({ total: 6, done: 6, skipped: 0, failed: [], interrupted: 0, pending: 0 });
       // LoadImage ran once for the whole batch: later jobs took it from the shared cache.
       const loads = events.filter((e) => e.type === 'engine' && e.event.type === 'executing' && e.event.data.node === '1');
@@ -39,14 +37,14 @@ describe('runBatch', () => {
   });
 
   it('re-saves when a save node would come from the cache of another job', async () => {
-    const { host, files, manifest } = await setup('out');
+    const { host, manifest } = await setup('out');
     const wf: ApiWorkflow = {
       ...scaleWorkflow(),
       '4': { class_type: 'ImageInvert', inputs: { image: ['1', 0] } },
       '5': { class_type: 'SaveImage', inputs: { images: ['4', 0], filename_prefix: 'inv' } },
     };
     const plan = planBatch(wf, widths(2), host.engine);
-    await runBatch({ engine: host.engine, files, manifest, jobs: plan.jobs, concurrency: 1, signal: new AbortController().signal });
+    await runBatch({ host, dirs: host.folders, manifest, jobs: plan.jobs, concurrency: 1, signal: new AbortController().signal });
     for (const j of plan.jobs) {
       const outs = manifest.get(j.id)!.outputs;
       expect(outs.map((o) => o.node).sort()).toEqual(['3', '5']);
@@ -57,11 +55,11 @@ describe('runBatch', () => {
   });
 
   it('starts nothing once aborted and records the jobs as pending', async () => {
-    const { host, files, manifest } = await setup('out');
+    const { host, manifest } = await setup('out');
     const plan = planBatch(scaleWorkflow(), widths(3), host.engine);
     const ac = new AbortController();
     ac.abort();
-    const summary = await runBatch({ engine: host.engine, files, manifest, jobs: plan.jobs, concurrency: 2, signal: ac.signal });
+    const summary = await runBatch({ host, dirs: host.folders, manifest, jobs: plan.jobs, concurrency: 2, signal: ac.signal });
     expect(summary).toMatchObject({ done: 0, pending: 3 });
     expect((await Manifest.open(host.folders.output)).all().map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
     await host.close();

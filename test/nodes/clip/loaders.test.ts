@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Host } from '../../../host/host.js';
 import { listClipText, listClipVision, loadClipText, loadClipVision } from '../../../nodes/clip/loaders.js';
 import { encodeText } from '../../../nodes/diffusion/clip-text.js';
-import { isClipModel } from '../../../nodes/diffusion/guards.js';
+import { isClipModel } from '../../../sockets/index.js';
 import { encodeTexts } from '../../../nodes/clip/embed.js';
 import { MODELS, toyHost } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { encodeImages } from '../../../nodes/clip/embed.js';
 import { applyUnclip, hasUnclip } from '../../../nodes/clip/unclip.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import type { ClipVisionModel } from '../../../nodes/clip/types.js';
-import type { Conditioning } from '../../../nodes/diffusion/types.js';
+import type { Conditioning } from '../../../sockets/index.js';
 import type { ShapeName } from '../../../toyworld/world.js';
 import { MODELS, batch, randomShape, rng, toyHost } from './helpers.js';
 

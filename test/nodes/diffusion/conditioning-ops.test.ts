@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHost, type Host } from '../../../host/host.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { ConditioningAverage, ConditioningConcat } from '../../../nodes/diffusion/conditioning-ops.js';
-import type { CondEntry } from '../../../nodes/diffusion/types.js';
+import type { CondEntry } from '../../../sockets/index.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
 import { nodeContext, runOutput } from '../../fixtures/run-node.js';
 

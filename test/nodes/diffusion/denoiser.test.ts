@@ -8,7 +8,7 @@ import { LatentPreviewer, SD15_RGB_PROJECTION } from '../../../imaging/latent-pr
 import { makeDenoiser } from '../../../nodes/diffusion/denoiser.js';
 import { sampleLatent } from '../../../nodes/diffusion/sample.js';
 import { SessionHandle, type DiffusionSession } from '../../../runtime/session-handle.js';
-import type { CondArea, Conditioning, DiffusionModel } from '../../../nodes/diffusion/types.js';
+import type { CondArea, Conditioning, DiffusionModel } from '../../../sockets/index.js';
 import { UNetQueue } from '../../../runtime/batching/unet-queue.js';
 
 const SEQ = 3;

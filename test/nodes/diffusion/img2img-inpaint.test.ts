@@ -10,7 +10,7 @@ import { VAEEncodeForInpaint } from '../../../nodes/diffusion/vae-nodes.js';
 import { encodePng } from '../../../imaging/codec.js';
 import { COLOURS, PLACEMENTS, renderShape } from '../../../toyworld/world.js';
 import { checkpoint, classify, ensureToyworld, meanColour, testContext } from './helpers.js';
-import type { Latent } from '../../../nodes/sockets.js';
+import type { Latent } from '../../../sockets/index.js';
 
 let pool: ModelPool;
 beforeAll(async () => {

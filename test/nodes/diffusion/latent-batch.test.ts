@@ -3,7 +3,7 @@ import { createHost, type Host } from '../../../host/host.js';
 import { Tensor } from '../../../runtime/tensor.js';
 import { LatentBlend, LatentCrop, LatentFlip, LatentFromBatch, LatentRotate, RepeatLatentBatch } from '../../../nodes/diffusion/latent-batch.js';
 import { EmptyLatentImage } from '../../../nodes/diffusion/latent.js';
-import type { Latent } from '../../../nodes/sockets.js';
+import type { Latent } from '../../../sockets/index.js';
 import { tempDir } from '../../fixtures/temp-dir.js';
 import { nodeContext, runOutput } from '../../fixtures/run-node.js';
 

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineNode, type ApiWorkflow, type Engine, type EngineEvent } from '../../../engine/index.js';
+import { Services, defineNode, type ApiWorkflow, type Engine, type EngineEvent } from '../../../engine/index.js';
 import { createHost, type Host } from '../../../host/host.js';
-import { IMAGE } from '../../../nodes/sockets.js';
+import { IMAGE } from '../../../sockets/index.js';
 import { MODEL_POOL } from '../../../runtime/services.js';
 import { Tensor } from '../../../runtime/tensor.js';
-import { StepScheduler, runInJob } from '../../../runtime/batching/index.js';
+import { JOB_LANE, StepScheduler } from '../../../runtime/batching/index.js';
 import { checkpoint, ensureToyworld, MODELS_DIR } from '../../nodes/diffusion/helpers.js';
 
 const captured = new Map<string, Tensor>();
@@ -72,7 +72,7 @@ function maxDiff(a: Tensor, b: Tensor): number {
 async function runJob(engine: Engine, sched: StepScheduler, j: JobSpec, signal?: AbortSignal, onEvent?: (e: EngineEvent) => void) {
   const lane = sched.lane(j.id);
   try {
-    return await runInJob(lane, () => engine.run(workflow(j), { promptId: j.id, signal, onEvent }));
+    return await engine.run(workflow(j), { promptId: j.id, signal, onEvent, job: new Services().set(JOB_LANE, lane) });
   } finally {
     lane.close();
   }

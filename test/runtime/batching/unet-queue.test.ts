@@ -3,7 +3,7 @@ import { Tensor } from '../../../runtime/tensor.js';
 import type { Dim, FeedMap, IoMeta, TensorMap } from '../../../runtime/io-meta.js';
 import { SessionHandle, type DiffusionSession } from '../../../runtime/session-handle.js';
 import { UNetQueue, mergeKey, type UNetRequest } from '../../../runtime/batching/unet-queue.js';
-import { StepScheduler, runInJob, type JobLane } from '../../../runtime/batching/index.js';
+import { StepScheduler, type JobLane } from '../../../runtime/batching/index.js';
 import { ResidentTensor, RowStack } from '../../../runtime/resident.js';
 import type { SessionFeeds } from '../../../runtime/send-feeds.js';
 import type { RunOptions } from '../../../runtime/session-client.js';
@@ -149,14 +149,14 @@ describe('UNetQueue scheduling', () => {
     const f = sched.lane('f', { front: true });
     const hold = deferred();
     fake.gate = hold.promise;
-    const first = runInJob(a, () => q.submit(request(1, 1, 0)));
+    const first = q.submit({ ...request(1, 1, 0), lane: a });
     await until(() => fake.calls.length === 1);
     // While the first call runs: a queues two more, b one, and the front job one.
     const rest = [
-      runInJob(a, () => q.submit(request(1, 2, 0))),
-      runInJob(a, () => q.submit(request(1, 3, 0))),
-      runInJob(b, () => q.submit(request(1, 4, 0))),
-      runInJob(f, () => q.submit(request(1, 5, 0))),
+      q.submit({ ...request(1, 2, 0), lane: a }),
+      q.submit({ ...request(1, 3, 0), lane: a }),
+      q.submit({ ...request(1, 4, 0), lane: b }),
+      q.submit({ ...request(1, 5, 0), lane: f }),
     ];
     fake.gate = undefined;
     hold.open();
@@ -172,9 +172,9 @@ describe('UNetQueue scheduling', () => {
       const sched = new StepScheduler({ maxWaitMs });
       const a = sched.lane('a');
       const b = sched.lane('b');
-      await Promise.all([runInJob(a, () => q.submit(request(1, 1, 0))), runInJob(b, () => q.submit(request(1, 2, 0)))]);
-      const late = new Promise<Tensor>((resolve) => setTimeout(() => resolve(runInJob(b, () => q.submit(request(1, 4, 0)))), 20));
-      await Promise.all([runInJob(a, () => q.submit(request(1, 3, 0))), late]);
+      await Promise.all([q.submit({ ...request(1, 1, 0), lane: a }), q.submit({ ...request(1, 2, 0), lane: b })]);
+      const late = new Promise<Tensor>((resolve) => setTimeout(() => resolve(q.submit({ ...request(1, 4, 0), lane: b })), 20));
+      await Promise.all([q.submit({ ...request(1, 3, 0), lane: a }), late]);
       expect(fake.calls.map((c) => c.rows)).toEqual(maxWaitMs > 0 ? [2, 2] : [2, 1, 1]);
     }
   });

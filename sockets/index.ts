@@ -1,0 +1,27 @@
+/**
+ * The sockets node families share, with their TypeScript types bound once: ComfyUI's core values
+ * (IMAGE, MASK, LATENT, MODEL, CLIP, VAE, CONDITIONING) and the primitive outputs. Nothing here imports
+ * a family; a family binds the sockets only it uses in its own `sockets.ts` (nodes/diffusion, nodes/clip).
+ */
+import { socket } from '../engine/index.js';
+import type { Tensor } from '../runtime/tensor.js';
+import { isClipModel, isConditioning, isDiffusionModel, isFloatTensor, isLatent, isVaeModel } from './guards.js';
+import type { ClipModel, Conditioning, DiffusionModel, Latent, VaeModel } from './values.js';
+
+export type * from './values.js';
+export { isClipModel, isConditioning, isDiffusionModel, isFloatTensor, isLatent, isVaeModel } from './guards.js';
+
+/** IMAGE: float [B,H,W,C] in 0..1 (ComfyUI's convention). */
+export const IMAGE = socket<Tensor<'float32'>>('IMAGE', isFloatTensor);
+/** MASK: float [B,H,W] in 0..1, 1 = selected. */
+export const MASK = socket<Tensor<'float32'>>('MASK', isFloatTensor);
+export const LATENT = socket<Latent>('LATENT', isLatent);
+export const INT_OUT = socket<number>('INT', (v): v is number => typeof v === 'number' && Number.isInteger(v));
+export const FLOAT_OUT = socket<number>('FLOAT', (v): v is number => typeof v === 'number');
+export const STRING_OUT = socket<string>('STRING', (v): v is string => typeof v === 'string');
+export const BOOLEAN_OUT = socket<boolean>('BOOLEAN', (v): v is boolean => typeof v === 'boolean');
+
+export const MODEL = socket<DiffusionModel>('MODEL', isDiffusionModel);
+export const CLIP = socket<ClipModel>('CLIP', isClipModel);
+export const VAE = socket<VaeModel>('VAE', isVaeModel);
+export const CONDITIONING = socket<Conditioning>('CONDITIONING', isConditioning);

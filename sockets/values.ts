@@ -1,0 +1,85 @@
+/** The values node families share along their sockets: LATENT, MODEL, CLIP, VAE, CONDITIONING (ComfyUI's core types). */
+import type { ModelSampling, TimestepMode } from '../sampling/model-sampling.js';
+import type { Tensor } from '../runtime/tensor.js';
+import type { ClipTokenizer } from '../tokenizer/index.js';
+import type { SessionHandle } from '../runtime/session-handle.js';
+import type { UNetQueue } from '../runtime/batching/unet-queue.js';
+import type { LatentPreviewer } from '../imaging/latent-preview.js';
+
+/** A loaded diffusion model: its U-Net batching point and how sigmas map onto it. */
+export interface DiffusionModel {
+  readonly name: string;
+  readonly unet: UNetQueue;
+  readonly sampling: ModelSampling;
+  /** The training sigmas (before any distillation), so ModelSamplingDiscrete can rebuild `sampling`. */
+  readonly trainingSigmas: Float64Array;
+  readonly timestepMode: TimestepMode;
+  /** U-Net latents = VAE latents x latentScale (the VAE config's scaling_factor). */
+  readonly latentScale: number;
+  readonly latentChannels: number;
+  /** Guidance scale embedded into `timestep_cond` for LCM U-Nets (diffusers' LCM pipeline default 8.5). */
+  readonly lcmGuidance: number;
+  readonly previewer: LatentPreviewer;
+}
+
+/** A text encoder plus its tokenizer. */
+export interface ClipModel {
+  readonly name: string;
+  readonly textEncoder: SessionHandle;
+  /** Its pad token (49407 for SD 1.x, 0 for SD 2.x) and length come from the tokenizer config. */
+  readonly tokenizer: ClipTokenizer;
+  /** CLIPSetLastLayer's stop_at_clip_layer: -1 is the exported output, -2 the layer before, ... */
+  readonly layer: number;
+}
+
+export interface VaeModel {
+  readonly name: string;
+  readonly encoder?: SessionHandle;
+  readonly decoder?: SessionHandle;
+  /** Pixels per latent cell (8 for SD). */
+  readonly downscale: number;
+  readonly latentChannels: number;
+  readonly scalingFactor: number;
+}
+
+/** A conditioning area in latent cells (ComfyUI's (h, w, y, x) = pixels // 8). */
+export interface CondArea {
+  readonly h: number;
+  readonly w: number;
+  readonly y: number;
+  readonly x: number;
+}
+
+/** One entry of ComfyUI's conditioning list: [cond tensor, {pooled_output, area, strength, ...}]. */
+export interface CondEntry {
+  /** [1, seq, dim] */
+  readonly embeds: Tensor;
+  /** [1, dim] */
+  readonly pooled?: Tensor;
+  readonly area?: CondArea;
+  readonly strength: number;
+  /**
+   * ComfyUI's start_percent / end_percent (ConditioningSetTimestepRange): the entry takes part only
+   * while sigma lies between the model's sigmas at those fractions of the schedule.
+   */
+  readonly timestepRange?: { readonly start: number; readonly end: number };
+  /** ComfyUI ConditioningSetMask: where the entry applies, and how much. */
+  readonly mask?: CondMask;
+}
+
+/** A conditioning mask: [Bm,h,w] in 0..1 at any size (resized to the latent when sampling). */
+export interface CondMask {
+  readonly mask: Tensor;
+  readonly strength: number;
+  /** 'mask bounds': run the U-Net only on the box around the mask (at least 8 x 8 cells). */
+  readonly toBounds: boolean;
+}
+
+export type Conditioning = readonly CondEntry[];
+
+/** ComfyUI's latent dict: `samples` [B,C,h,w], an optional noise mask and batch indices. */
+export interface Latent {
+  readonly samples: Tensor<'float32'>;
+  readonly noise_mask?: Tensor<'float32'>;
+  readonly batch_index?: readonly number[];
+}
