@@ -1,18 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 import { TorchGenerator } from '../../sampling/noise.js';
+import { TORCH_FULL, describeWith } from '../fixtures/shared-data.js';
 
 // Full torch.randn tensors from PyTorch on an AVX2 CPU; large, so read from the shared folder, not vendored.
-const DIR = fileURLToPath(new URL('../../../shared/data/torch/', import.meta.url));
-const MANIFEST = `${DIR}randn_full.json`;
+const MANIFEST = TORCH_FULL.file('randn_full.json');
 
 interface FullCase { seed: string; shape: number[]; file: string }
 interface Manifest { cases: FullCase[]; sequential_seed7: { draw: number; shape: number[]; file: string }[] }
 
 /** A float32 file as a Float32Array (copied: a small Buffer may sit at an unaligned offset of a shared pool). */
 function readF32(file: string): Float32Array {
-  return new Float32Array(new Uint8Array(readFileSync(`${DIR}${file}`)).buffer);
+  return new Float32Array(new Uint8Array(readFileSync(TORCH_FULL.file(file))).buffer);
 }
 
 /** Distance in float32 units in the last place. */
@@ -37,8 +36,8 @@ function compare(got: Float32Array, want: Float32Array): { off: number; maxUlp: 
   return { off, maxUlp, first };
 }
 
-describe.skipIf(!existsSync(MANIFEST))(`torch.randn, every value of the full tensors in ${DIR} (skipped when that folder is absent)`, () => {
-  const manifest: Manifest = existsSync(MANIFEST) ? JSON.parse(readFileSync(MANIFEST, 'utf8')) : { cases: [], sequential_seed7: [] };
+describeWith(TORCH_FULL, 'torch.randn, every value of the full tensors in ../shared/data/torch', () => {
+  const manifest: Manifest = TORCH_FULL.present ? JSON.parse(readFileSync(MANIFEST, 'utf8')) : { cases: [], sequential_seed7: [] };
 
   for (const c of manifest.cases) {
     it(`seed ${c.seed}, shape [${c.shape.join(',')}]: bit-identical`, () => {

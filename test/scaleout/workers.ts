@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export const REPO = path.resolve(import.meta.dirname, '../../..');
+export const REPO = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(REPO, 'bin/latentflow.js');
 export const STUB_NODES = path.join(REPO, 'test/server/stub-nodes.ts');
 
