@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseJson, readPngText, WorkflowParseError, type ApiWorkflow, type JsonValue, type ObjectInfoEntry } from '../engine/index.js';
 import {
   inputNamed,
@@ -33,6 +33,30 @@ export interface LoadWorkflowOptions {
   /** `old=new` input image names (LoadImage and other upload combos). */
   readonly mapInput?: readonly string[];
   readonly onWarning?: (message: string) => void;
+}
+
+/** The workflow argument names no readable file (missing, a directory, unreadable): invalid input, exit 2. */
+export class WorkflowFileError extends WorkflowParseError {
+  override name = 'WorkflowFileError';
+}
+
+const WHY: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', ENOTDIR: 'no such file', EACCES: 'permission denied', EPERM: 'permission denied', ENAMETOOLONG: 'name too long', ELOOP: 'too many symbolic links' };
+
+function fileError(file: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code && WHY[code] ? new WorkflowFileError(`cannot read workflow '${file}': ${WHY[code]}`) : e;
+}
+
+/** Throws WorkflowFileError unless `file` is a readable regular file; cheap, so commands check before loading models. */
+export async function checkWorkflowFile(file: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch (e) {
+    throw fileError(file, e);
+  }
+  if (st.isDirectory()) throw new WorkflowFileError(`cannot read workflow '${file}': is a directory`);
+  if (!st.isFile()) throw new WorkflowFileError(`cannot read workflow '${file}': not a regular file`);
 }
 
 function isApiFormat(doc: JsonValue): boolean {
@@ -79,7 +103,12 @@ function remap(
  * `opts.objectInfo`; without it only API documents load. Applies `--map-checkpoint`/`--map-input`.
  */
 export async function loadWorkflowFile(file: string, opts: LoadWorkflowOptions = {}): Promise<LoadedWorkflow> {
-  const bytes = await readFile(file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw fileError(file, e);
+  }
   const info = opts.objectInfo;
   if (!info) {
     const legacy = loadApiOnly(file, bytes);

@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, rename, writeFile, rm } from 'node:fs/promises';
+import { lstatSync, realpathSync } from 'node:fs';
+import { lstat as lstatAsync, mkdir, open, readdir, realpath as realpathAsync, rename, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EngineError } from './errors.js';
@@ -37,14 +38,89 @@ export class PathEscapeError extends EngineError {
   override name = 'PathEscapeError';
 }
 
-/** Resolves `sub` below `root`, refusing anything that would land outside it. */
-export function containedPath(root: string, sub: string): string {
+function isInside(root: string, p: string): boolean {
+  return p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
+/** Lexical containment only: `sub` resolved below `root`, no `..` escape. Symlinks are not looked at. */
+function lexical(root: string, sub: string): { base: string; full: string } {
+  if (sub.includes('\0')) throw new PathEscapeError(`'${sub.replace(/\0/g, '\\0')}' contains a NUL byte`);
   const base = path.resolve(root);
   const full = path.resolve(base, sub);
-  if (full !== base && !full.startsWith(base + path.sep)) {
-    throw new PathEscapeError(`'${sub}' resolves outside ${base}`);
+  if (!isInside(base, full)) throw new PathEscapeError(`'${sub}' resolves outside its folder`);
+  return { base, full };
+}
+
+/** The parts of a path that may be missing: walking up past them reaches the existing part. */
+const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+
+function escapeOf(sub: string, e: unknown): PathEscapeError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return new PathEscapeError(`'${sub}' cannot be resolved${code ? ` (${code})` : ''}`);
+}
+
+/** Real path of the deepest existing ancestor of `p` (symlinks resolved), joined with the part not created yet. */
+function realOfExistingSync(p: string, sub: string): string {
+  const rest: string[] = [];
+  for (let probe = p; ; ) {
+    try {
+      return path.join(realpathSync(probe), ...rest);
+    } catch (e) {
+      const parent = path.dirname(probe);
+      if (!MISSING.has((e as NodeJS.ErrnoException).code ?? '') || parent === probe) throw escapeOf(sub, e);
+      // An entry that exists but does not resolve is a dangling link: where it would lead is unknown.
+      if (lstatSync(probe, { throwIfNoEntry: false })) throw escapeOf(sub, { code: 'a dangling symbolic link' });
+      rest.unshift(path.basename(probe));
+      probe = parent;
+    }
   }
+}
+
+async function realOfExisting(p: string, sub: string): Promise<string> {
+  const rest: string[] = [];
+  for (let probe = p; ; ) {
+    try {
+      return path.join(await realpathAsync(probe), ...rest);
+    } catch (e) {
+      const parent = path.dirname(probe);
+      if (!MISSING.has((e as NodeJS.ErrnoException).code ?? '') || parent === probe) throw escapeOf(sub, e);
+      if (await lstatAsync(probe).then(() => true, () => false)) throw escapeOf(sub, { code: 'a dangling symbolic link' });
+      rest.unshift(path.basename(probe));
+      probe = parent;
+    }
+  }
+}
+
+/**
+ * Resolves `sub` below `root` (input/, output/, temp/ and folders like them), refusing anything
+ * whose real path lands outside it: `..` segments, absolute paths, and symlinks (a linked
+ * subfolder or file pointing elsewhere) are all refused with PathEscapeError. The existing part of
+ * the path is resolved with fs.realpath, so a folder that does not exist yet is checked through its
+ * deepest existing ancestor before anyone creates it. `root` itself may be a symlink. Returns the
+ * lexical path (`root/sub`). The one rule for every user-supplied name under those folders; model
+ * folders use `containedLexicalPath`, since symlinked model folders are allowed.
+ */
+export function containedPath(root: string, sub: string): string {
+  const { base, full } = lexical(root, sub);
+  const realBase = realOfExistingSync(base, sub);
+  if (!isInside(realBase, realOfExistingSync(full, sub))) throw new PathEscapeError(`'${sub}' resolves outside its folder (through a symbolic link)`);
   return full;
+}
+
+/** `containedPath` with asynchronous fs.realpath, for request handlers. */
+export async function containedPathAsync(root: string, sub: string): Promise<string> {
+  const { base, full } = lexical(root, sub);
+  const realBase = await realOfExisting(base, sub);
+  if (!isInside(realBase, await realOfExisting(full, sub))) throw new PathEscapeError(`'${sub}' resolves outside its folder (through a symbolic link)`);
+  return full;
+}
+
+/**
+ * Lexical containment only (no `..` escape, no absolute path); symlinks below `root` are followed.
+ * For model folders, where a model may be a link to a folder elsewhere.
+ */
+export function containedLexicalPath(root: string, sub: string): string {
+  return lexical(root, sub).full;
 }
 
 export async function writeAtomic(filePath: string, data: Uint8Array): Promise<void> {

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { Tensor } from '../runtime/tensor.js';
 
 /** A decoded picture as ComfyUI hands it around: IMAGE [1,H,W,3] in 0..1 and MASK [1,H,W] (1 = transparent). */
@@ -8,10 +8,48 @@ export interface DecodedImage {
   readonly hasAlpha: boolean;
 }
 
-/** Decodes any format sharp reads; EXIF orientation applied as ComfyUI's LoadImage does. */
-export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
-  const { data, info } = await sharp(bytes).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  const meta = await sharp(bytes).metadata();
+/**
+ * The largest picture latentflow decodes: 8192 x 8192 = 67,108,864 pixels (64 Mpx). Decoding is what
+ * costs: LoadImage's IMAGE + MASK take 16 bytes a pixel (1 GiB at the limit), so a 31 KB 1-bit PNG
+ * of 16000 x 16000 would otherwise ask for 4 GiB. ComfyUI (PIL) refuses above ~179 Mpx; every
+ * latentflow use (SD 1.5 / SDXL sizes, 4x upscales of 2048) stays far below 64 Mpx.
+ */
+export const MAX_IMAGE_PIXELS = 8192 * 8192;
+
+/** A picture whose header declares more pixels than the limit; refused before any decoding. */
+export class ImageTooLargeError extends RangeError {
+  override name = 'ImageTooLargeError';
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly limit: number,
+  ) {
+    super(`the image is ${width}x${height} = ${(width * height).toLocaleString('en-US')} pixels, above the limit of ${limit.toLocaleString('en-US')} pixels`);
+  }
+}
+
+/** Throws ImageTooLargeError when `width x height` exceeds `limit`. */
+export function checkImagePixels(width: number, height: number, limit = MAX_IMAGE_PIXELS): void {
+  if (width * height > limit) throw new ImageTooLargeError(width, height, limit);
+}
+
+/**
+ * Reads the header only (no pixel decoding) and refuses pictures above `limit` pixels. Returns
+ * sharp's metadata; throws sharp's error when the bytes are not an image it reads.
+ */
+export async function checkedMetadata(input: Uint8Array | string, limit = MAX_IMAGE_PIXELS): Promise<Metadata> {
+  const meta = await sharp(input, { limitInputPixels: false }).metadata();
+  checkImagePixels(meta.width ?? 0, meta.height ?? 0, limit);
+  return meta;
+}
+
+/**
+ * Decodes any format sharp reads; EXIF orientation applied as ComfyUI's LoadImage does. The header
+ * is checked against `maxPixels` first, so an oversized picture is refused before it is decoded.
+ */
+export async function decodeImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Promise<DecodedImage> {
+  const meta = await checkedMetadata(bytes, maxPixels);
+  const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels }).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width: w, height: h } = info;
   const rgb = new Float32Array(w * h * 3);
   const mask = new Float32Array(w * h);
@@ -26,7 +64,7 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
 
 /** Pixel size after EXIF orientation, and whether there is alpha, read from the header only. */
 export async function imageHeader(bytes: Uint8Array): Promise<{ width: number; height: number; hasAlpha: boolean }> {
-  const meta = await sharp(bytes).metadata();
+  const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height) throw new RangeError('the image has no size');
   // Orientations 5-8 turn the picture a quarter, which LoadImage applies.
   const turned = (meta.orientation ?? 1) >= 5;

@@ -40,13 +40,20 @@ function decodeParam(s: string): string {
   }
 }
 
+/** A negative `max_items` is 400 (ComfyUI silently answers `{}`); a negative `offset` means "from the end", ComfyUI's default -1. */
+function historyParam(q: URLSearchParams, name: string): number | undefined {
+  const n = intParam(q, name);
+  if (n !== undefined && n < 0) throw new HttpError(400, `${name} must be a non-negative integer`);
+  return n;
+}
+
 /** Exact routes by `METHOD path`; a route's return value is sent as JSON unless it is NO_BODY. */
 const ROUTES: Record<string, Route> = {
   'GET /prompt': async (ctx) => ctx.runner.statusData().status,
   'POST /prompt': async (ctx, req) => submitPrompt(ctx, await readJsonObject(req)),
   'GET /queue': async (ctx) => getQueue(ctx),
   'POST /queue': async (ctx, req) => (editQueue(ctx, await readJsonObject(req)), NO_BODY),
-  'GET /history': async (ctx, _req, _res, url) => getHistory(ctx, intParam(url.searchParams, 'max_items'), intParam(url.searchParams, 'offset')),
+  'GET /history': async (ctx, _req, _res, url) => getHistory(ctx, historyParam(url.searchParams, 'max_items'), intParam(url.searchParams, 'offset')),
   'POST /history': async (ctx, req) => (editHistory(ctx, await readJsonObject(req)), NO_BODY),
   'POST /interrupt': async (ctx, req) => (interrupt(ctx, await readJsonObject(req)), NO_BODY),
   'POST /free': async (ctx, req) => (await free(ctx, await readJsonObject(req)), NO_BODY),
@@ -124,7 +131,8 @@ export async function handleRequest(ctx: AppContext, req: IncomingMessage, res: 
     if (!(e instanceof HttpError)) ctx.log(`request ${req.method} ${req.url} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     if (res.headersSent) return void res.destroy();
     const status = e instanceof HttpError ? e.status : 500;
-    const message = e instanceof Error ? e.message : String(e);
+    // NOTE: only HttpError messages are meant for clients; anything else may carry server paths.
+    const message = e instanceof HttpError ? withoutPaths(e.message) : 'internal server error (details are in the server log)';
     const onPrompt = apiPath(req.url?.split('?')[0] ?? '') === '/prompt';
     const error = { type: status === 500 ? 'internal_error' : onPrompt ? 'invalid_prompt' : 'bad_request', message, details: '', extra_info: {} };
     // POST /prompt errors keep ComfyUI's `{error, node_errors}` shape, whatever went wrong.
@@ -133,6 +141,11 @@ export async function handleRequest(ctx: AppContext, req: IncomingMessage, res: 
     if (!req.complete) req.resume();
     sendJson(res, status, body);
   }
+}
+
+/** A client-facing message with absolute paths replaced, so no error shows the server's folders. */
+export function withoutPaths(message: string): string {
+  return message.replace(/(^|[\s'"`(=:,[])\/[^\s'"`)\],:]+/g, '$1<path>');
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

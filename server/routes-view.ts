@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServerResponse } from 'node:http';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { Folders } from '../runtime/services.js';
+import { checkedMetadata, ImageTooLargeError, MAX_IMAGE_PIXELS } from '../imaging/codec.js';
 import { HttpError, pipeFile } from './http-util.js';
 import { checkRelative, folderKind, resolveExisting } from './paths.js';
 
@@ -67,27 +68,7 @@ export async function handleView(q: URLSearchParams, folders: Folders, res: Serv
   const isImage = INLINE_TYPES[ext]?.startsWith('image/') === true;
 
   if (isImage && (preview || channel !== 'rgba')) {
-    let img = sharp(file, { failOn: 'none' });
-    let outName = base;
-    if (channel === 'rgb') img = img.removeAlpha();
-    if (channel === 'a') {
-      const meta = await img.metadata();
-      const alpha = meta.hasAlpha ? await sharp(file).extractChannel('alpha').raw().toBuffer() : Buffer.alloc((meta.width ?? 0) * (meta.height ?? 0), 255);
-      const rgba = Buffer.alloc(alpha.length * 4);
-      for (let i = 0; i < alpha.length; i++) rgba[i * 4 + 3] = alpha[i]!;
-      img = sharp(rgba, { raw: { width: meta.width ?? 0, height: meta.height ?? 0, channels: 4 } });
-    }
-    let data: Buffer;
-    let type: string;
-    if (preview && channel !== 'a') {
-      data = await (preview.format === 'jpeg' ? img.jpeg({ quality: preview.quality }) : img.webp({ quality: preview.quality })).toBuffer();
-      type = `image/${preview.format}`;
-      outName = `${path.parse(base).name}.${preview.format}`;
-    } else {
-      data = await img.png().toBuffer();
-      type = 'image/png';
-      outName = `${path.parse(base).name}.png`;
-    }
+    const { data, type, outName } = await reencode(file, base, channel, preview);
     res.writeHead(200, { ...fileHeaders(outName, type), 'Content-Length': data.length });
     res.end(data);
     return;
@@ -95,4 +76,45 @@ export async function handleView(q: URLSearchParams, folders: Folders, res: Serv
   const st = await stat(file);
   res.writeHead(200, { ...fileHeaders(base, INLINE_TYPES[ext]), 'Content-Length': st.size });
   await pipeFile(file, res);
+}
+
+/**
+ * The re-encoded copy `/view` serves for `preview` / `channel`. The header is checked against the
+ * pixel limit before anything is decoded (413 naming the size); decoding and encoding run in
+ * libvips' threads (sharp), so nothing big happens on the event loop. A file that is not an image
+ * sharp reads, or is cut short, is a 415.
+ */
+async function reencode(file: string, base: string, channel: 'rgba' | 'rgb' | 'a', preview: { format: 'webp' | 'jpeg'; quality: number } | undefined): Promise<{ data: Buffer; type: string; outName: string }> {
+  let meta: Metadata;
+  try {
+    meta = await checkedMetadata(file);
+  } catch (e) {
+    if (e instanceof ImageTooLargeError) throw new HttpError(413, `cannot re-encode '${base}': ${e.message}`);
+    throw new HttpError(415, `'${base}' is not an image that can be decoded`);
+  }
+  const stem = path.parse(base).name;
+  const opts = { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'none' as const };
+  try {
+    if (channel === 'a') {
+      // ComfyUI: the alpha on transparent black (opaque when the image has none).
+      const bands = meta.channels ?? 3;
+      const alphaBand = meta.hasAlpha ? bands - 1 : bands;
+      const { data: alpha, info } = await sharp(file, opts).ensureAlpha().extractChannel(alphaBand as 0 | 1 | 2 | 3).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      const { width, height } = info;
+      const data = await sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+        .joinChannel(alpha, { raw: { width, height, channels: 1 } })
+        .png()
+        .toBuffer();
+      return { data, type: 'image/png', outName: `${stem}.png` };
+    }
+    let img = sharp(file, opts);
+    if (channel === 'rgb') img = img.removeAlpha();
+    if (preview) {
+      const data = await (preview.format === 'jpeg' ? img.jpeg({ quality: preview.quality }) : img.webp({ quality: preview.quality })).toBuffer();
+      return { data, type: `image/${preview.format}`, outName: `${stem}.${preview.format}` };
+    }
+    return { data: await img.png().toBuffer(), type: 'image/png', outName: `${stem}.png` };
+  } catch (e) {
+    throw new HttpError(415, `cannot re-encode '${base}': ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
 }

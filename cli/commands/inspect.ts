@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stringifyJson, EngineError } from '../../engine/index.js';
-import { loadWorkflowFile } from '../load-workflow.js';
+import { checkWorkflowFile, loadWorkflowFile, WorkflowFileError } from '../load-workflow.js';
 import { formatValidationErrors } from '../print-validation.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
@@ -34,6 +34,14 @@ export function registerInspect(program: Command): void {
 
   hostFlagsOn(program.command('validate').description('check a workflow and print every error').argument('<workflow>')).action(
     async (file: string, flags: HostFlags) => {
+      try {
+        await checkWorkflowFile(file);
+      } catch (e) {
+        if (!(e instanceof WorkflowFileError)) throw e;
+        process.stderr.write(`invalid workflow: ${e.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       const host = await openHost(hostOptions(flags));
       try {
         let prompt;

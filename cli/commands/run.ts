@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError, ValidationFailedError, checkStructure, type ApiWorkflow, type JsonValue } from '../../engine/index.js';
-import { loadWorkflowFile } from '../load-workflow.js';
+import { checkWorkflowFile, loadWorkflowFile, WorkflowFileError } from '../load-workflow.js';
 import { ensureStarterFiles } from '../starter-files.js';
 import { resolveFolders } from '../../host/host.js';
 import { applyOverrides, parseSet } from '../overrides.js';
@@ -25,6 +25,13 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   let prompt: ApiWorkflow;
   let workflow: JsonValue | undefined;
   const opts = hostOptions(flags);
+  try {
+    await checkWorkflowFile(file);
+  } catch (e) {
+    if (!(e instanceof WorkflowFileError)) throw e;
+    process.stderr.write(`invalid workflow: ${e.message}\n`);
+    return EXIT.invalid;
+  }
   // A fresh clone's first run gets the toyworld pack and example inputs; an existing model folder is left alone.
   await ensureStarterFiles(resolveFolders(opts), { log: (m) => process.stderr.write(`${m}\n`) });
   const host = await openHost(opts);

@@ -21,6 +21,18 @@ function issue(type: ValidationIssue['type'], message: string, details: string, 
   return { type, message, details, extra_info: extra };
 }
 
+/**
+ * Node ids and input names are client strings: `__proto__`, `constructor` or `toString` must mean the
+ * workflow's own entries, never Object.prototype's. Lookups go through `own`, records are built as
+ * Maps and turned into plain objects with own keys only at the end (Object.fromEntries).
+ */
+function own<T>(obj: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** The one node id refused: JavaScript objects treat an assignment to it as a prototype change. */
+const RESERVED_ID = '__proto__';
+
 function linkDeps(node: { inputs: Record<string, unknown> }): string[] {
   const out: string[] = [];
   for (const v of Object.values(node.inputs)) if (isLink(v)) out.push(v[0]);
@@ -38,7 +50,7 @@ function checkNode(id: string, wf: ApiWorkflow, def: NodeDefinition, registry: N
   ];
   for (const [name, spec, required] of all) {
     const config = [spec.kind === 'COMBO' ? 'COMBO' : spec.socket, spec.info];
-    const v = raw.inputs[name];
+    const v = own(raw.inputs, name);
     if (v === undefined || v === null) {
       if (required) errors.push(issue('required_input_missing', 'Required input is missing', name, { input_name: name, input_config: config }));
       continue;
@@ -49,7 +61,7 @@ function checkNode(id: string, wf: ApiWorkflow, def: NodeDefinition, registry: N
     }
     if (isLink(v)) {
       const [from, slot] = v;
-      const src = wf[from];
+      const src = own(wf, from);
       const srcDef = src ? registry.get(src.class_type) : undefined;
       if (!src) {
         errors.push(issue('bad_linked_input', 'Bad linked input: the linked node does not exist', `${name}, node '${from}' is not in the workflow`, { input_name: name, input_config: config, linked_node: v }));
@@ -99,23 +111,30 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry, services:
   const empty = new Map<string, ResolvedNode>();
   const structure = checkStructure(doc);
   if (!structure.ok) {
-    const node_errors: Record<string, NodeErrors> = {};
+    const node_errors = new Map<string, NodeErrors>();
     for (const s of structure.issues) {
       if (s.nodeId === null) continue;
-      const e = (node_errors[s.nodeId] ??= { errors: [], dependent_outputs: [], class_type: '' });
+      let e = node_errors.get(s.nodeId);
+      if (!e) node_errors.set(s.nodeId, (e = { errors: [], dependent_outputs: [], class_type: '' }));
       e.errors.push(issue('invalid_prompt', 'Invalid node', s.message));
     }
-    return { ok: false, error: issue('invalid_prompt', 'Invalid prompt', structure.issues.map((i) => i.message).join('; ')), node_errors, outputs: [], nodes: empty };
+    return { ok: false, error: issue('invalid_prompt', 'Invalid prompt', structure.issues.map((i) => i.message).join('; ')), node_errors: Object.fromEntries(node_errors), outputs: [], nodes: empty };
   }
   const wf = structure.workflow;
   const ids = Object.keys(wf);
+  // NOTE: every other id works; '__proto__' would be lost (or worse) wherever later code assigns
+  // `record[id] = ...` on a plain object (the executor's outputs), so it is refused up front.
+  if (ids.includes(RESERVED_ID)) {
+    const message = `Node id '${RESERVED_ID}' is reserved; rename the node`;
+    const node_errors = Object.fromEntries([[RESERVED_ID, { errors: [issue('invalid_prompt', message, `Node ID '#${RESERVED_ID}'`)], dependent_outputs: [], class_type: wf[RESERVED_ID]!.class_type }]]);
+    return { ok: false, error: issue('invalid_prompt', message, `Node ID '#${RESERVED_ID}'`), node_errors, outputs: [], nodes: empty };
+  }
 
   const unknown = ids.filter((id) => !registry.has(wf[id]!.class_type));
   if (unknown.length) {
-    const node_errors: Record<string, NodeErrors> = {};
-    for (const id of unknown) {
-      node_errors[id] = { errors: [issue('invalid_prompt', `Cannot execute because node ${wf[id]!.class_type} does not exist.`, `Node ID '#${id}'`)], dependent_outputs: [], class_type: wf[id]!.class_type };
-    }
+    const node_errors = Object.fromEntries(
+      unknown.map((id): [string, NodeErrors] => [id, { errors: [issue('invalid_prompt', `Cannot execute because node ${wf[id]!.class_type} does not exist.`, `Node ID '#${id}'`)], dependent_outputs: [], class_type: wf[id]!.class_type }]),
+    );
     const types = [...new Set(unknown.map((id) => wf[id]!.class_type))];
     const where = types.map((t) => `${t} (node ${unknown.filter((id) => wf[id]!.class_type === t).join(', ')})`).join('; ');
     return { ok: false, error: issue('invalid_prompt', `Cannot execute because node ${types.join(', ')} does not exist.`, `Unknown node types: ${where}`), node_errors, outputs: [], nodes: empty };
@@ -128,7 +147,8 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry, services:
   }
 
   const deps = (id: string) => linkDeps(wf[id]!);
-  const reachable = ancestorsOf(outputs, deps, (id) => id in wf);
+  const known = (id: string) => Object.hasOwn(wf, id);
+  const reachable = ancestorsOf(outputs, deps, known);
   const checked = new Map<string, ResolvedNode>();
   const errorsOf = new Map<string, ValidationIssue[]>();
   for (const id of reachable) {
@@ -144,22 +164,24 @@ export function validateWorkflow(doc: unknown, registry: NodeRegistry, services:
   }
 
   const good: string[] = [];
-  const node_errors: Record<string, NodeErrors> = {};
+  const failures = new Map<string, NodeErrors>();
   for (const out of outputs) {
-    const anc = ancestorsOf([out], deps, (id) => id in wf);
+    const anc = ancestorsOf([out], deps, known);
     let failed = false;
     for (const id of anc) {
       if (!errorsOf.has(id)) continue;
       failed = true;
-      const e = (node_errors[id] ??= { errors: errorsOf.get(id)!, dependent_outputs: [], class_type: wf[id]!.class_type });
+      let e = failures.get(id);
+      if (!e) failures.set(id, (e = { errors: errorsOf.get(id)!, dependent_outputs: [], class_type: wf[id]!.class_type }));
       e.dependent_outputs.push(out);
     }
     if (!failed) good.push(out);
   }
+  const node_errors = Object.fromEntries(failures);
   if (good.length === 0) {
     return { ok: false, error: issue('prompt_outputs_failed_validation', 'Prompt outputs failed validation', ''), node_errors, outputs: [], nodes: empty };
   }
-  const keep = ancestorsOf(good, deps, (id) => id in wf);
+  const keep = ancestorsOf(good, deps, known);
   // Inserted in dependency order, so the executor can walk the map without sorting again.
   const nodes = new Map<string, ResolvedNode>();
   for (const id of order) if (keep.has(id)) nodes.set(id, checked.get(id)!);

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { COMBO, INT, containedPath, defineNode, type NodeContext, type Services } from '../../engine/index.js';
+import { COMBO, INT, containedLexicalPath, defineNode, type NodeContext, type Services } from '../../engine/index.js';
 import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { CLASSIFIER, IMAGE, SCORES, STRING_OUT } from '../sockets.js';
 import { SessionHandle } from '../../runtime/session-handle.js';
@@ -69,7 +69,7 @@ export const ImageClassifierLoader = defineNode({
   inputs: { classifier_name: COMBO(listClassifiers) },
   outputs: { CLASSIFIER },
   run(ctx, { classifier_name }) {
-    const folder = containedPath(classifiersDir(ctx.services), classifier_name);
+    const folder = containedLexicalPath(classifiersDir(ctx.services), classifier_name);
     return { CLASSIFIER: loadClassifier(folder, classifier_name, ctx.services) };
   },
 });

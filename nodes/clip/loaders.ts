@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { COMBO, containedPath, defineNode, type Services } from '../../engine/index.js';
+import { COMBO, containedLexicalPath, defineNode, type Services } from '../../engine/index.js';
 import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { CLIP, CLIP_VISION } from '../sockets.js';
 import { SessionHandle } from '../../runtime/session-handle.js';
@@ -90,7 +90,7 @@ export const CLIPVisionLoader = defineNode({
   inputs: { clip_name: COMBO(listClipVision) },
   outputs: { CLIP_VISION },
   run(ctx, { clip_name }) {
-    const folder = containedPath(clipVisionDir(ctx.services), clip_name);
+    const folder = containedLexicalPath(clipVisionDir(ctx.services), clip_name);
     return { CLIP_VISION: loadClipVision(folder, clip_name, ctx.services) };
   },
 });
@@ -114,7 +114,7 @@ export const CLIPLoader = defineNode({
   inputs: { clip_name: COMBO(listClipText), type: COMBO(CLIP_LOADER_TYPES) },
   outputs: { CLIP },
   run(ctx, { clip_name }) {
-    const folder = containedPath(clipVisionDir(ctx.services), clip_name);
+    const folder = containedLexicalPath(clipVisionDir(ctx.services), clip_name);
     return { CLIP: loadClipText(folder, clip_name, ctx.services) };
   },
 });

@@ -1,6 +1,6 @@
 /** Model loaders (ComfyUI nodes.py CheckpointLoaderSimple, VAELoader) over ONNX pipeline folders. */
 import path from 'node:path';
-import { COMBO, containedPath, defineNode, type Services } from '../../engine/index.js';
+import { COMBO, containedLexicalPath, defineNode, type Services } from '../../engine/index.js';
 import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { CLIP, MODEL, VAE } from '../sockets.js';
 import { listPipelineFolders, loadCheckpoint, loadVae } from './checkpoint.js';
@@ -38,7 +38,7 @@ export const CheckpointLoaderSimple = defineNode({
   inputs: { ckpt_name: COMBO(listCheckpoints, { tooltip: 'The name of the checkpoint (model) to load.' }) },
   outputs: { MODEL, CLIP, VAE },
   run(ctx, { ckpt_name }) {
-    const dir = containedPath(checkpointsDir(ctx.services), ckpt_name);
+    const dir = containedLexicalPath(checkpointsDir(ctx.services), ckpt_name);
     const ck = loadCheckpoint(dir, ckpt_name, sessionSource(ctx.services));
     return { MODEL: ck.model, CLIP: ck.clip, VAE: ck.vae };
   },
@@ -52,7 +52,7 @@ export const VAELoader = defineNode({
   inputs: { vae_name: COMBO(listVaes) },
   outputs: { VAE },
   run(ctx, { vae_name }) {
-    const dir = containedPath(vaeDir(ctx.services), vae_name);
+    const dir = containedLexicalPath(vaeDir(ctx.services), vae_name);
     return { VAE: loadVae(dir, vae_name, sessionSource(ctx.services)) };
   },
 });

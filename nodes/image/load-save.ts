@@ -1,19 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { defineNode, COMBO, STRING, NodeInputError, writePngText, asciiJson, stringifyJson, containedPath, type NodeContext, type ApiWorkflow, type Services } from '../../engine/index.js';
 import { IMAGE, MASK } from '../sockets.js';
 import { FOLDERS } from '../../runtime/services.js';
-import { decodeImage, encodePng, imageHeader } from '../../imaging/codec.js';
+import { decodeImage, encodePng, imageHeader, ImageTooLargeError } from '../../imaging/codec.js';
 import { Tensor } from '../../runtime/tensor.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|gif|bmp|tiff?|avif)$/i;
 
-/** Files under input/ (subfolders included, as `sub/name.png`), sorted: LoadImage's choices. */
+/**
+ * Files under input/ (subfolders included, as `sub/name.png`), sorted: LoadImage's choices. Entries
+ * whose real path leaves input/ (symlinks to elsewhere) are left out, as LoadImage refuses them.
+ */
 export function listInputImages(services: Services): string[] {
   const root = services.get(FOLDERS).input;
   const out: string[] = [];
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return out;
+  }
+  const inside = (full: string) => {
+    try {
+      const real = realpathSync(full);
+      return real === realRoot || real.startsWith(realRoot + path.sep);
+    } catch {
+      return false;
+    }
+  };
   const walk = (dir: string, prefix: string, depth: number) => {
     let entries: string[];
     try {
@@ -24,6 +41,7 @@ export function listInputImages(services: Services): string[] {
     for (const name of entries) {
       if (name.startsWith('.')) continue;
       const full = path.join(dir, name);
+      if (!inside(full)) continue;
       let st;
       try {
         st = statSync(full);
@@ -44,6 +62,18 @@ function inputPath(services: Services, name: string): string {
   return containedPath(services.get(FOLDERS).input, clean);
 }
 
+/** The bytes of an input image; its real path must stay inside input/ (PathEscapeError otherwise). */
+async function readInput(services: Services, name: string): Promise<Buffer> {
+  try {
+    return await readFile(inputPath(services, name));
+  } catch (e) {
+    // NOTE: fs messages carry the server's absolute path, which must not reach API clients.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') throw new NodeInputError('image', `'${name}' is not a file in the input folder`);
+    throw e;
+  }
+}
+
 /** Loads an image from input/; MASK is 1 - alpha, as ComfyUI's LoadImage. */
 export const LoadImage = defineNode({
   type: 'LoadImage',
@@ -54,16 +84,22 @@ export const LoadImage = defineNode({
   outputs: { IMAGE, MASK },
   async infer({ image }, _shapes, services) {
     if (image === undefined) return {};
-    const { width, height, hasAlpha } = await imageHeader(await readFile(inputPath(services, image)));
+    const { width, height, hasAlpha } = await imageHeader(await readInput(services, image));
     return { IMAGE: [1, height, width, 3], MASK: hasAlpha ? [1, height, width] : [1, 64, 64] };
   },
   async fingerprint({ image }, services) {
-    const bytes = await readFile(inputPath(services, image));
+    const bytes = await readInput(services, image);
     return createHash('sha256').update(bytes).digest('hex');
   },
   async run(ctx, { image }) {
-    const bytes = await readFile(inputPath(ctx.services, image));
-    const decoded = await decodeImage(bytes);
+    const bytes = await readInput(ctx.services, image);
+    let decoded;
+    try {
+      decoded = await decodeImage(bytes);
+    } catch (e) {
+      if (e instanceof ImageTooLargeError) throw new NodeInputError('image', `'${image}': ${e.message}`);
+      throw e;
+    }
     // NOTE: ComfyUI returns a 64x64 zero mask when the image has no alpha channel.
     const mask = decoded.hasAlpha ? decoded.mask : Tensor.zeros([1, 64, 64]);
     return { IMAGE: decoded.image, MASK: mask };
