@@ -32,7 +32,7 @@ async function stampVersion(modelsDir: string): Promise<string | undefined> {
   }
 }
 
-/** The top-level folders the pack owns, e.g. "checkpoints/toyworld-shapes". */
+/** The units the pack owns: folders such as "checkpoints/toyworld-shapes", or files such as "upscale_models/toyworld-x4.onnx". */
 function packFolders(paths: readonly string[]): string[] {
   return [...new Set(paths.map((p) => p.split('/').slice(0, 2).join('/')))].sort();
 }
@@ -52,8 +52,10 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return out;
 }
 
-/** True when `folder` already holds exactly the pack's files with the same bytes. */
+/** True when `folder` (or a single-file unit such as an upscale model) already holds exactly the pack's bytes. */
 async function unchanged(modelsDir: string, folder: string, files: PackFiles): Promise<boolean> {
+  const single = files.get(folder);
+  if (single) return (await readFile(join(modelsDir, folder)).catch(() => undefined))?.equals(single) ?? false;
   const wanted = [...files.keys()].filter((p) => p.startsWith(`${folder}/`));
   const present = (await listFiles(join(modelsDir, folder))).map((p) => `${folder}/${p}`);
   if (present.length !== wanted.length || !wanted.every((p) => present.includes(p))) return false;

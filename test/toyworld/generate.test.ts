@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { generateToyworld, STAMP_FILE, TOYWORLD_VERSION } from '../../toyworld/generate.js';
 import { checkModel } from '../../toyworld/onnx/check.js';
-import { FLAVOURS } from '../../toyworld/pack.js';
+import { FLAVOURS, UPSCALER_FILE } from '../../toyworld/pack.js';
 import { tempDir } from '../fixtures/temp-dir.js';
 
 describe('generateToyworld', () => {
@@ -26,13 +26,14 @@ describe('generateToyworld', () => {
       expect(written).toContain(`clip_vision/toyworld-clip/${p}`);
     }
     expect(written).toContain('classifiers/toyworld-shapes/labels.txt');
+    expect(written).toContain(UPSCALER_FILE);
     expect(readFileSync(join(dir, STAMP_FILE), 'utf8').trim()).toBe(TOYWORLD_VERSION);
     expect(readdirSync(dir).filter((n) => n.startsWith('.toyworld-tmp'))).toEqual([]);
   });
 
   it('every model passes checkModel and loads in onnxruntime with the declared signature', async () => {
     const onnx = written.filter((p) => p.endsWith('.onnx'));
-    expect(onnx.length).toBe(FLAVOURS.length * 4 + 4);
+    expect(onnx.length).toBe(FLAVOURS.length * 4 + 5);
     for (const p of onnx) {
       const bytes = readFileSync(join(dir, p));
       const summary = checkModel(bytes);
@@ -72,6 +73,9 @@ describe('generateToyworld', () => {
     expect(sched.prediction_type).toBe('v_prediction');
     const vae = JSON.parse(readFileSync(join(dir, 'checkpoints/toyworld-shapes/vae_decoder/config.json'), 'utf8'));
     expect(vae.scaling_factor).not.toBe(0.18215);
+    const up = await meta(UPSCALER_FILE);
+    expect(up.input).toEqual({ type: 'float32', shape: ['batch_size', 3, 'height', 'width'] });
+    expect(up.output).toEqual({ type: 'float32', shape: ['batch_size', 3, 'height_x4', 'width_x4'] });
   });
 
   it('regenerates byte-identical files, and skips with ifMissing when stamped', async () => {
@@ -96,5 +100,18 @@ describe('generateToyworld', () => {
     expect(readFileSync(join(third, unet)).equals(readFileSync(join(dir, unet)))).toBe(true);
     expect(existsSync(join(third, 'checkpoints/toyworld-shapes/stray.txt'))).toBe(false);
     expect(readdirSync(third).filter((n) => n.startsWith('.toyworld-tmp'))).toEqual([]);
+  });
+
+  it('writes a single-file unit (the upscaler) when missing or damaged, and leaves the rest of its folder alone', async () => {
+    const fourth = tempDir('toyworld-gen4-');
+    await generateToyworld(fourth);
+    rmSync(join(fourth, UPSCALER_FILE));
+    writeFileSync(join(fourth, 'upscale_models/mine.onnx'), 'a user model');
+    await generateToyworld(fourth);
+    expect(readFileSync(join(fourth, UPSCALER_FILE)).equals(readFileSync(join(dir, UPSCALER_FILE)))).toBe(true);
+    writeFileSync(join(fourth, UPSCALER_FILE), 'garbage');
+    await generateToyworld(fourth);
+    expect(readFileSync(join(fourth, UPSCALER_FILE)).equals(readFileSync(join(dir, UPSCALER_FILE)))).toBe(true);
+    expect(readFileSync(join(fourth, 'upscale_models/mine.onnx'), 'utf8')).toBe('a user model');
   });
 });

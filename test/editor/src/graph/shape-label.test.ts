@@ -10,4 +10,8 @@ describe('shapeLabel', () => {
     expect(shapeLabel('MASK', [1, 64, 32])).toBe('32x64');
     expect(shapeLabel('OTHER', [5, 6])).toBe('5x6');
   });
+
+  it('shows an upscale model by its scale', () => {
+    expect(shapeLabel('UPSCALE_MODEL', [4])).toBe('x4');
+  });
 });
