@@ -2,8 +2,9 @@
 import path from 'node:path';
 import { COMBO, containedLexicalPath, defineNode, type Services } from '../../engine/index.js';
 import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
-import { CLIP, MODEL, VAE } from '../sockets.js';
-import { listPipelineFolders, loadCheckpoint, loadVae } from './checkpoint.js';
+import { CLIP, MODEL, VAE } from '../../sockets/index.js';
+import { loadCheckpoint, loadVae } from './checkpoint.js';
+import { listPipelineFolders } from '../../runtime/model-folders.js';
 import type { SessionSource } from '../../runtime/session-handle.js';
 
 export function sessionSource(services: Services): SessionSource {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { defineNode, COMBO, STRING, NodeInputError, writePngText, asciiJson, stringifyJson, containedPath, type NodeContext, type ApiWorkflow, type Services } from '../../engine/index.js';
-import { IMAGE, MASK } from '../sockets.js';
+import { IMAGE, MASK } from '../../sockets/index.js';
 import { FOLDERS } from '../../runtime/services.js';
 import { decodeImage, encodePng, imageHeader, ImageTooLargeError } from '../../imaging/codec.js';
 import { Tensor } from '../../runtime/tensor.js';
