@@ -53,6 +53,9 @@ export function fma32(a: number, b: number, c: number): number {
   const e = p - (s - bv) + (c - bv);
   const r = f(s);
   if (e === 0 || r === s) return r;
+  // A midpoint s between r and its neighbour n has n = 2s - r exactly, a float32; otherwise 2s - r is none.
+  const n = 2 * s - r;
+  if (f(n) !== n) return r;
   const lo = r < s ? r : nextDown(r);
   const hi = r < s ? nextUp(r) : r;
   if (s !== (lo + hi) / 2) return r;
@@ -103,9 +106,9 @@ const COS_P = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2
 /**
  * Sine and cosine of a float32 angle, as one lane of avx_mathfun.h sincos256_ps: reduce by multiples of pi/4
  * (j = (trunc(|x| * 4/pi) + 1) & ~1, subtracted in three parts), evaluate Cephes' sine and cosine polynomials and
- * pick and sign them by the octant.
+ * pick and sign them by the octant. Writes into `out` when given (no allocation in the hot loop).
  */
-export function sincosf256(x0: number): { sin: number; cos: number } {
+export function sincosf256(x0: number, out: { sin: number; cos: number } = { sin: 0, cos: 0 }): { sin: number; cos: number } {
   let x = Math.abs(x0);
   let j = Math.trunc(f(x * FOPI));
   j = (j + 1) & ~1;
@@ -128,5 +131,7 @@ export function sincosf256(x0: number): { sin: number; cos: number } {
   ys = fma32(ys, x, x);
   const s = sinPoly ? ys : yc;
   const c = sinPoly ? yc : ys;
-  return { sin: sinNegative ? -s : s, cos: cosNegative ? -c : c };
+  out.sin = sinNegative ? -s : s;
+  out.cos = cosNegative ? -c : c;
+  return out;
 }

@@ -115,14 +115,16 @@ export class TorchGenerator {
  * and sincos of avx_mathfun.h (see avx-mathfun.ts); bit-identical to PyTorch on an AVX2 CPU. The trailing
  * `fmadd(n, std, mean)` with std 1 and mean 0 returns n unchanged, so it is left out.
  */
+const SINCOS = { sin: 0, cos: 0 };
+
 function boxMuller16(data: Float32Array, o: number): void {
   for (let j = 0; j < 8; j++) {
     const u1 = f(1 - data[o + j]);
     const u2 = data[o + j + 8];
     const radius = f(Math.sqrt(f(-2 * logf256(u1))));
-    const { sin, cos } = sincosf256(f(TWO_PI_F32 * u2));
-    data[o + j] = f(radius * cos);
-    data[o + j + 8] = f(radius * sin);
+    sincosf256(f(TWO_PI_F32 * u2), SINCOS);
+    data[o + j] = f(radius * SINCOS.cos);
+    data[o + j + 8] = f(radius * SINCOS.sin);
   }
 }
 
