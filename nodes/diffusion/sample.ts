@@ -7,7 +7,7 @@ import type { NodeContext } from '../../engine/index.js';
 import { resizePlanes } from '../../imaging/resample.js';
 import { JOB_LANE } from '../../runtime/batching/index.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { TorchGenerator, type Seed } from '../../sampling/noise.js';
+import type { Seed } from '../../sampling/noise.js';
 import type { Latent } from '../../sockets/index.js';
 import { makeDenoiser, type InpaintState } from './denoiser.js';
 import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
@@ -23,7 +23,7 @@ export interface SampleRequest {
   readonly sampler: SamplerChoice;
   /** Initial noise of the latent's shape (raw, unscaled); undefined = no noise added. */
   readonly noise?: Tensor;
-  /** Seeds the ancestral/SDE noise generator (ComfyUI default_noise_sampler). */
+  /** ComfyUI's extra_args['seed']: seeds the ancestral (seed + 1) and SDE (Brownian tree) noise streams. */
   readonly seed: Seed;
   readonly eta?: number;
   readonly sNoise?: number;
@@ -83,14 +83,13 @@ export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promis
     ? { mask: latentMask(r.latent.noise_mask, z.shape), latent: z.data, noise: noise ?? new Float32Array(z.size) }
     : undefined;
   const denoise = makeDenoiser({ model, positive: r.positive, negative: r.negative, cfg: r.cfg, signal: ctx.signal, inpaint, lane: ctx.job?.tryGet(JOB_LANE) });
-  const gen = new TorchGenerator(r.seed);
   let lastDenoised: Tensor | undefined;
   // Preview JPEGs encode (in sharp's thread pool) while the next U-Net call runs; events stay in step order.
   let previews: Promise<void> = Promise.resolve();
   let out: Tensor;
   try {
     out = await r.sampler.fn(denoise, new Tensor('float32', x0, z.shape), sigmas, {
-      noise: (shape) => gen.randn(shape),
+      seed: r.seed,
       signal: ctx.signal,
       eta: r.eta,
       sNoise: r.sNoise,

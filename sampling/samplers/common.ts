@@ -1,5 +1,7 @@
 import { Tensor } from '../../runtime/tensor.js';
-import { DenoiserShapeError, type Denoiser, type SamplerOptions } from './types.js';
+import { BrownianTreeNoiseSampler } from '../brownian.js';
+import { TorchGenerator, seedTo32 } from '../noise.js';
+import { DenoiserShapeError, NoiseSourceError, type Denoiser, type SamplerOptions } from './types.js';
 
 /** Wraps a sampler's model calls, noise draws and step reports over raw Float32Arrays of one shape. */
 export class SamplerContext {
@@ -34,22 +36,72 @@ export class SamplerContext {
     return d.data;
   }
 
-  /** A fresh standard-normal draw of the latent's shape. */
-  noise(): Float32Array {
-    const n = this.opts.noise(this.shape);
+  private ancestralGen: TorchGenerator | undefined;
+  private brownian: BrownianTreeNoiseSampler | undefined;
+
+  private custom(): Float32Array {
+    const n = this.opts.noise!(this.shape);
     if (n.size !== sizeOfShape(this.shape)) throw new DenoiserShapeError(`noise source returned ${n.describe()}`);
     return n.data;
   }
 
+  private requireSeed(): NonNullable<SamplerOptions['seed']> {
+    if (this.opts.seed === undefined) throw new NoiseSourceError('this sampler draws noise: give it a seed or a noise source');
+    return this.opts.seed;
+  }
+
+  /**
+   * The ancestral samplers' noise (ComfyUI default_noise_sampler): one torch.randn of the latent's shape, the whole
+   * batch at once, per draw, from a CPU generator seeded once with seed + 1. ComfyUI adds the 1 on the CPU so that
+   * the per-step noise does not repeat the initial noise, which prepare_noise draws from the seed itself.
+   */
+  ancestralNoise(): Float32Array {
+    if (this.opts.noise) return this.custom();
+    this.ancestralGen ??= new TorchGenerator((seedTo32(this.requireSeed()) + 1) >>> 0);
+    return this.ancestralGen.randn(this.shape).data;
+  }
+
+  /**
+   * The SDE samplers' noise for the step sigma -> sigmaNext (ComfyUI BrownianTreeNoiseSampler): one Brownian tree
+   * over [smallest positive sigma, largest sigma] of the schedule, with the seed as entropy, for the whole batch.
+   */
+  brownianNoise(sigma: number, sigmaNext: number): Float32Array {
+    if (this.opts.noise) return this.custom();
+    if (!this.brownian) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of this.sigmas) {
+        if (v > 0) lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      this.brownian = new BrownianTreeNoiseSampler(this.shape, lo, hi, this.requireSeed());
+    }
+    return this.brownian.sample(sigma, sigmaNext);
+  }
+
+  /**
+   * The ancestral noise term, x += n * scale with a fresh ancestral draw n (euler_ancestral, dpm_2_ancestral and
+   * dpmpp_2s_ancestral with scale s_noise * sigma_up; ddpm with the posterior standard deviation; lcm with sigma_next).
+   */
+  addAncestralNoise(x: Float32Array, scale: number): void {
+    const n = this.ancestralNoise();
+    for (let k = 0; k < x.length; k++) x[k] += n[k] * scale;
+  }
+
+  /** x += n * scale with the Brownian draw n for the step sigma -> sigmaNext (dpmpp_sde). */
+  addBrownianNoise(x: Float32Array, sigma: number, sigmaNext: number, scale: number): void {
+    const n = this.brownianNoise(sigma, sigmaNext);
+    for (let k = 0; k < x.length; k++) x[k] += n[k] * scale;
+  }
+
   /**
    * The DPM-Solver++ multistep SDE noise term (k-diffusion sample_dpmpp_2m_sde / 3m_sde): adds
-   * sigmaNext * sqrt(1 - e^(-2 h eta)) * s_noise times a fresh draw to `x`, when eta and s_noise allow.
+   * sigmaNext * sqrt(1 - e^(-2 h eta)) * s_noise times the Brownian draw for sigma -> sigmaNext to `x`, when eta and
+   * s_noise allow.
    */
-  addSdeNoise(x: Float32Array, sigmaNext: number, h: number): void {
+  addSdeNoise(x: Float32Array, sigma: number, sigmaNext: number, h: number): void {
     if (!(this.eta > 0 && this.sNoise > 0)) return;
-    const n = this.noise();
-    const amp = sigmaNext * Math.sqrt(-Math.expm1(-2 * h * this.eta)) * this.sNoise;
-    for (let k = 0; k < x.length; k++) x[k] += n[k] * amp;
+    this.addBrownianNoise(x, sigma, sigmaNext, sigmaNext * Math.sqrt(-Math.expm1(-2 * h * this.eta)) * this.sNoise);
   }
 
   async step(i: number, x: Float32Array, denoised: Float32Array): Promise<void> {

@@ -4,7 +4,7 @@ import type { Sampler } from './types.js';
 /**
  * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2; ComfyUI sample_ddpm / DDPMSampler_step): the posterior mean
  * of the variance-preserving chain between alphabar = 1 / (sigma^2 + 1) and the next one, plus posterior noise from
- * the seeded source, rescaled back to k-diffusion's x = x_vp * sqrt(1 + sigma^2).
+ * the ancestral noise stream (SamplerContext.ancestralNoise), rescaled back to k-diffusion's x = x_vp * sqrt(1 + sigma^2).
  */
 export const sampleDdpm: Sampler = async (denoise, x0, sigmas, opts) => {
   const c = new SamplerContext(denoise, x0, sigmas, opts);
@@ -26,11 +26,7 @@ export const sampleDdpm: Sampler = async (denoise, x0, sigmas, opts) => {
       const eps = (x[k] - denoised[k]) / s;
       next[k] = meanScale * (x[k] * inVp - epsScale * eps);
     }
-    if (sNext > 0) {
-      const n = c.noise();
-      const amp = Math.sqrt(((1 - alpha) * (1 - abarPrev)) / (1 - abar));
-      for (let k = 0; k < x.length; k++) next[k] += amp * n[k];
-    }
+    if (sNext > 0) c.addAncestralNoise(next, Math.sqrt(((1 - alpha) * (1 - abarPrev)) / (1 - abar)));
     if (outScale !== 1) for (let k = 0; k < x.length; k++) next[k] *= outScale;
     x = next;
   }

@@ -5,7 +5,7 @@ import { axpby, toD } from './vector.js';
 /**
  * Ancestral DPM-Solver++(2S) (Lu et al. 2022; k-diffusion / ComfyUI sample_dpmpp_2s_ancestral for eps/v models):
  * a second-order singlestep update with its midpoint at r = 1/2 in lambda = -ln sigma down to sigma_down, then
- * fresh noise of size sigma_up from the seeded source, as euler_ancestral draws it.
+ * fresh noise of size sigma_up from the ancestral noise stream, as euler_ancestral draws it.
  */
 export const sampleDpmpp2sAncestral: Sampler = async (denoise, x0, sigmas, opts) => {
   const c = new SamplerContext(denoise, x0, sigmas, opts);
@@ -28,10 +28,7 @@ export const sampleDpmpp2sAncestral: Sampler = async (denoise, x0, sigmas, opts)
       const denoised2 = await c.denoise(x2, sMid);
       next = axpby(sigmaDown / s, x, -Math.expm1(-h), denoised2);
     }
-    if (sNext > 0 && sigmaUp > 0) {
-      const n = c.noise();
-      for (let k = 0; k < next.length; k++) next[k] += n[k] * c.sNoise * sigmaUp;
-    }
+    if (sNext > 0 && sigmaUp > 0) c.addAncestralNoise(next, c.sNoise * sigmaUp);
     x = next;
   }
   return c.tensor(x);

@@ -4,7 +4,7 @@ import type { Sampler } from './types.js';
 /**
  * DPM-Solver++(3M) SDE (k-diffusion / ComfyUI sample_dpmpp_3m_sde for eps/v models, where alpha_t = 1 and
  * lambda = -ln sigma): third-order multistep from the last three denoised estimates, 2M on the second step and
- * first order on the first. Noise comes from the seeded source, as dpmpp_2m_sde's does, not ComfyUI's Brownian tree.
+ * first order on the first. Noise comes from the Brownian tree (SamplerContext.brownianNoise), as in ComfyUI.
  */
 export const sampleDpmpp3mSde: Sampler = async (denoise, x0, sigmas, opts) => {
   const c = new SamplerContext(denoise, x0, sigmas, opts);
@@ -46,7 +46,7 @@ export const sampleDpmpp3mSde: Sampler = async (denoise, x0, sigmas, opts) => {
         const r = h1 / hi;
         for (let k = 0; k < x.length; k++) next[k] += phi2 * ((denoised[k] - d1[k]) / r);
       }
-      c.addSdeNoise(next, sNext, hi);
+      c.addSdeNoise(next, s, sNext, hi);
       x = next;
     }
     // As k-diffusion: the history shifts on every step, and h keeps its last value on a step to sigma 0.

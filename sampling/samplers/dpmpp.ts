@@ -37,7 +37,7 @@ export type Dpmpp2mSdeSolver = 'midpoint' | 'heun';
 
 /**
  * DPM-Solver++(2M) SDE (ComfyUI sample_dpmpp_2m_sde / sample_dpmpp_2m_sde_heun for eps/v models, where alpha_t = 1
- * and lambda = -ln sigma). Noise comes from the seeded source, not ComfyUI's Brownian tree.
+ * and lambda = -ln sigma). Noise comes from the Brownian tree (SamplerContext.brownianNoise), as in ComfyUI.
  */
 export function makeDpmpp2mSde(solver: Dpmpp2mSdeSolver): Sampler {
   return (denoise, x0, sigmas, opts) => dpmpp2mSde(solver, denoise, x0, sigmas, opts);
@@ -72,7 +72,7 @@ async function dpmpp2mSde(
       const m = solver === 'midpoint' ? 0.5 * b * (1 / r) : (b / -hEta + 1) * (1 / r);
       for (let k = 0; k < x.length; k++) next[k] += m * (denoised[k] - old[k]);
     }
-    c.addSdeNoise(next, sNext, h);
+    c.addSdeNoise(next, s, sNext, h);
     old = denoised;
     hLast = h;
     x = next;
@@ -88,7 +88,8 @@ export const sampleDpmpp2mSdeHeun: Sampler = makeDpmpp2mSde('heun');
 
 /**
  * DPM-Solver++ stochastic, second order with r = 1/2 (k-diffusion / ComfyUI sample_dpmpp_sde for eps/v
- * models). Noise comes from the seeded source, not ComfyUI's Brownian tree.
+ * models). Noise comes from the Brownian tree, queried over [sigma_s1, sigma] and [sigma_next, sigma] in each step, as
+ * in ComfyUI.
  */
 export const sampleDpmppSde: Sampler = async (denoise, x0, sigmas, opts) => {
   const c = new SamplerContext(denoise, x0, sigmas, opts);
@@ -113,10 +114,7 @@ export const sampleDpmppSde: Sampler = async (denoise, x0, sigmas, opts) => {
     const h1 = -Math.log(st1.sigmaDown) - lambdaS;
     const x2 = new Float32Array(x.length);
     for (let k = 0; k < x.length; k++) x2[k] = Math.exp(-h1) * x[k] - Math.expm1(-h1) * denoised[k];
-    if (eta > 0 && c.sNoise > 0 && st1.sigmaUp > 0) {
-      const n = c.noise();
-      for (let k = 0; k < x.length; k++) x2[k] += n[k] * c.sNoise * st1.sigmaUp;
-    }
+    if (eta > 0 && c.sNoise > 0 && st1.sigmaUp > 0) c.addBrownianNoise(x2, s, sigmaS1, c.sNoise * st1.sigmaUp);
     const denoised2 = await c.denoise(x2, sigmaS1);
 
     const st2 = ancestralStep(s, sNext, eta);
@@ -126,10 +124,7 @@ export const sampleDpmppSde: Sampler = async (denoise, x0, sigmas, opts) => {
       const dd = (1 - fac) * denoised[k] + fac * denoised2[k];
       next[k] = Math.exp(-h2) * x[k] - Math.expm1(-h2) * dd;
     }
-    if (eta > 0 && c.sNoise > 0 && st2.sigmaUp > 0) {
-      const n = c.noise();
-      for (let k = 0; k < x.length; k++) next[k] += n[k] * c.sNoise * st2.sigmaUp;
-    }
+    if (eta > 0 && c.sNoise > 0 && st2.sigmaUp > 0) c.addBrownianNoise(next, s, sNext, c.sNoise * st2.sigmaUp);
     x = next;
   }
   return c.tensor(x);

@@ -31,10 +31,7 @@ export const sampleEulerAncestral: Sampler = async (denoise, x0, sigmas, opts) =
     }
     const d = toD(x, denoised, s);
     const next = axpby(1, x, sigmaDown - s, d);
-    if (sigmaUp > 0) {
-      const n = c.noise();
-      for (let k = 0; k < next.length; k++) next[k] += n[k] * c.sNoise * sigmaUp;
-    }
+    if (sigmaUp > 0) c.addAncestralNoise(next, c.sNoise * sigmaUp);
     x = next;
   }
   return c.tensor(x);

@@ -66,10 +66,7 @@ export const sampleDpm2Ancestral: Sampler = async (denoise, x0, sigmas, opts) =>
     const x2 = axpby(1, x, sMid - s, d);
     const d2 = toD(x2, await c.denoise(x2, sMid), sMid);
     const next = axpby(1, x, sigmaDown - s, d2);
-    if (sigmaUp > 0) {
-      const n = c.noise();
-      for (let k = 0; k < next.length; k++) next[k] += n[k] * c.sNoise * sigmaUp;
-    }
+    if (sigmaUp > 0) c.addAncestralNoise(next, c.sNoise * sigmaUp);
     x = next;
   }
   return c.tensor(x);

@@ -15,9 +15,8 @@ import type { Sampler } from './types.js';
  * Sampler name -> function, in ComfyUI's SAMPLER_NAMES order (KSAMPLER_NAMES, then ddim, uni_pc, uni_pc_bh2);
  * the only registry of samplers.
  *
- * The `_gpu` names are the same functions as their plain twins: in ComfyUI they differ only in drawing the
- * Brownian-tree noise on the GPU instead of the CPU, so on a CPU-only machine both give the same result; here
- * both draw from the job's seeded generator.
+ * The `_gpu` names are the same functions as their plain twins: in ComfyUI they differ only in building the
+ * Brownian tree on the GPU instead of the CPU, so on a CPU-only machine both give the same result.
  */
 export const SAMPLERS = {
   euler: sampleEuler,
@@ -61,7 +60,7 @@ export const STOCHASTIC_SAMPLERS: ReadonlySet<SamplerName> = new Set<SamplerName
 ]);
 
 export type { Denoiser, Sampler, SamplerOptions, StepInfo } from './types.js';
-export { DenoiserShapeError } from './types.js';
+export { DenoiserShapeError, NoiseSourceError } from './types.js';
 export { ancestralStep } from './common.js';
 export { linearMultistepCoeff, makeLms } from './lms.js';
 export { makeUniPc, type UniPcVariant } from './uni-pc.js';

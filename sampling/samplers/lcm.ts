@@ -10,10 +10,7 @@ export const sampleLcm: Sampler = async (denoise, x0, sigmas, opts) => {
     await c.step(i, x, denoised);
     const sNext = sigmas[i + 1];
     const next = denoised.slice();
-    if (sNext > 0) {
-      const n = c.noise();
-      for (let k = 0; k < next.length; k++) next[k] += n[k] * sNext;
-    }
+    if (sNext > 0) c.addAncestralNoise(next, sNext);
     x = next;
   }
   return c.tensor(x);

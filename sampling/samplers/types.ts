@@ -1,4 +1,5 @@
 import type { Tensor } from '../../runtime/tensor.js';
+import type { Seed } from '../noise.js';
 
 /** The model as samplers see it: the denoised estimate D(x, sigma) (k-diffusion convention). */
 export type Denoiser = (x: Tensor, sigma: number) => Promise<Tensor>;
@@ -14,8 +15,14 @@ export interface StepInfo {
 }
 
 export interface SamplerOptions {
-  /** Seeded standard-normal source for ancestral and SDE samplers. */
-  noise: (shape: readonly number[]) => Tensor;
+  /**
+   * The job's seed, as ComfyUI passes it in extra_args['seed'] (KSampler's seed, SamplerCustom's noise_seed, the NOISE
+   * input's seed): ancestral samplers draw from a CPU generator seeded with seed + 1 (default_noise_sampler), SDE
+   * samplers from a Brownian tree with the seed as entropy (BrownianTreeNoiseSampler). Unused when `noise` is given.
+   */
+  seed?: Seed;
+  /** A standard-normal source that replaces both of those streams (tests, custom noise). */
+  noise?: (shape: readonly number[]) => Tensor;
   /** Called once per step, after the step's first model call. */
   onStep?: (s: StepInfo) => void | Promise<void>;
   /** Checked before each model call; an abort throws signal.reason. */
@@ -31,4 +38,9 @@ export type Sampler = (denoise: Denoiser, x: Tensor, sigmas: Float64Array, opts:
 /** Thrown when the denoiser returns a tensor whose shape differs from its input's. */
 export class DenoiserShapeError extends Error {
   override readonly name = 'DenoiserShapeError';
+}
+
+/** Thrown when a stochastic sampler has neither a seed nor a noise source to draw from. */
+export class NoiseSourceError extends Error {
+  override readonly name = 'NoiseSourceError';
 }
