@@ -69,13 +69,45 @@ export function componentModel(dir: string): string | undefined {
   return onnx.length === 1 ? path.join(dir, onnx[0]) : undefined;
 }
 
-/** VAE config values: scaling_factor (default SD's 0.18215 only when absent) and latent_channels. */
-export function vaeConfig(dirs: readonly string[]): { scalingFactor: number; latentChannels: number } {
-  for (const d of dirs) {
-    const cfg = readJsonObject(path.join(d, 'config.json'));
-    if (cfg) return { scalingFactor: num(cfg.scaling_factor) ?? DEFAULT_SCALING_FACTOR, latentChannels: num(cfg.latent_channels) ?? 4 };
+/** SD's VAE factor (Rombach et al. 2022, f = 8), assumed when a config does not say (as ComfyUI assumes for SD VAEs). */
+export const DEFAULT_VAE_DOWNSCALE = 8;
+
+/**
+ * Pixels per latent cell from a diffusers AutoencoderKL config: each block of `block_out_channels` but the last
+ * halves the resolution (diffusers Encoder: add_downsample = not is_final_block), so 2^(len - 1); 8 for SD's four
+ * blocks, 4 for the three of the SD x4 upscaler's VAE. Undefined when the config has no block_out_channels.
+ */
+export function vaeDownscaleFrom(cfg: Record<string, unknown>, file: string): number | undefined {
+  const blocks = cfg.block_out_channels;
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks) || blocks.length === 0 || !blocks.every((b) => Number.isInteger(b) && b > 0)) {
+    throw new CheckpointLoadError(`${file}: block_out_channels must be a non-empty list of channel counts, got ${JSON.stringify(blocks)}`);
   }
-  return { scalingFactor: DEFAULT_SCALING_FACTOR, latentChannels: 4 };
+  if (blocks.length > 7) throw new CheckpointLoadError(`${file}: ${blocks.length} VAE blocks would downscale by 2^${blocks.length - 1}; not a usable VAE`);
+  return 2 ** (blocks.length - 1);
+}
+
+/**
+ * VAE config values: scaling_factor (default SD's 0.18215 only when absent), latent_channels and the downscale
+ * factor (vaeDownscaleFrom; 8 when no config says). The first config found gives the values; an encoder and a
+ * decoder config that disagree on the factor are refused.
+ */
+export function vaeConfig(dirs: readonly string[]): { scalingFactor: number; latentChannels: number; downscale: number } {
+  let first: { scalingFactor: number; latentChannels: number } | undefined;
+  let downscale: { value: number; file: string } | undefined;
+  for (const d of dirs) {
+    const file = path.join(d, 'config.json');
+    const cfg = readJsonObject(file);
+    if (!cfg) continue;
+    first ??= { scalingFactor: num(cfg.scaling_factor) ?? DEFAULT_SCALING_FACTOR, latentChannels: num(cfg.latent_channels) ?? 4 };
+    const factor = vaeDownscaleFrom(cfg, file);
+    if (factor === undefined) continue;
+    if (downscale && downscale.value !== factor) {
+      throw new CheckpointLoadError(`${downscale.file} gives a VAE factor of ${downscale.value} but ${file} gives ${factor}`);
+    }
+    downscale ??= { value: factor, file };
+  }
+  return { ...(first ?? { scalingFactor: DEFAULT_SCALING_FACTOR, latentChannels: 4 }), downscale: downscale?.value ?? DEFAULT_VAE_DOWNSCALE };
 }
 
 /** A VAE from a folder holding vae_encoder/ and/or vae_decoder/ (or vae/ with a decoder model). */
@@ -85,12 +117,12 @@ export function loadVae(dir: string, name: string, source: SessionSource): VaeMo
   const enc = componentModel(encDir);
   const dec = componentModel(decDir);
   if (!enc && !dec) throw new CheckpointLoadError(`${dir} has neither vae_encoder/ nor vae_decoder/ with an ONNX model`);
-  const { scalingFactor, latentChannels } = vaeConfig([decDir, encDir]);
+  const { scalingFactor, latentChannels, downscale } = vaeConfig([decDir, encDir]);
   return {
     name,
     encoder: enc ? new SessionHandle(source, enc) : undefined,
     decoder: dec ? new SessionHandle(source, dec) : undefined,
-    downscale: 8,
+    downscale,
     latentChannels,
     scalingFactor,
   };

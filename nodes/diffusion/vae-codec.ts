@@ -95,13 +95,31 @@ export function cropToMultiple(image: Tensor, m: number): Tensor {
   return new Tensor('float32', out, [B, h, w, C]);
 }
 
+/**
+ * Refuses a VAE whose graph scales by another factor than its config says: `pixels` [.., H, W] must be `latent`
+ * [.., h, w] times vae.downscale.
+ */
+export function expectVaeScale(vae: VaeModel, latent: readonly number[], pixels: readonly number[], what: 'encoder' | 'decoder'): void {
+  const [h, w] = latent.slice(-2);
+  const [H, W] = pixels.slice(-2);
+  if (H === h * vae.downscale && W === w * vae.downscale) return;
+  const [from, to] = what === 'encoder' ? [`${H}x${W} pixels`, `a ${h}x${w} latent`] : [`a ${h}x${w} latent`, `${H}x${W} pixels`];
+  throw new VaeError(
+    `VAE '${vae.name}': its ${what} turned ${from} into ${to}, but its config (block_out_channels) gives a factor of ${vae.downscale}`,
+  );
+}
+
 export async function vaeEncode(vae: VaeModel, image: Tensor, signal?: AbortSignal): Promise<Tensor> {
   if (!vae.encoder) throw new VaeError(`VAE '${vae.name}' has no encoder`);
   const px = imageToVaeInput(cropToMultiple(image, vae.downscale));
-  return encodeMean(await vae.encoder.get(), px, signal);
+  const latent = await encodeMean(await vae.encoder.get(), px, signal);
+  expectVaeScale(vae, latent.shape, px.shape, 'encoder');
+  return latent;
 }
 
 export async function vaeDecode(vae: VaeModel, latent: Tensor, signal?: AbortSignal): Promise<Tensor> {
   if (!vae.decoder) throw new VaeError(`VAE '${vae.name}' has no decoder`);
-  return vaeOutputToImage(await decodeLatent(await vae.decoder.get(), latent, signal));
+  const px = await decodeLatent(await vae.decoder.get(), latent, signal);
+  expectVaeScale(vae, latent.shape, px.shape, 'decoder');
+  return vaeOutputToImage(px);
 }

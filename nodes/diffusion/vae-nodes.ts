@@ -3,7 +3,7 @@ import { INT, defineNode } from '../../engine/index.js';
 import { resizePlanes } from '../../imaging/resample.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { IMAGE, LATENT, MASK, VAE } from '../../sockets/index.js';
-import { cropToMultiple, decodeLatent, vaeDecode, vaeEncode, vaeOutputToImage, VaeError } from './vae-codec.js';
+import { cropToMultiple, decodeLatent, expectVaeScale, vaeDecode, vaeEncode, vaeOutputToImage, VaeError } from './vae-codec.js';
 import type { VaeModel } from '../../sockets/index.js';
 import { imageOfLatent, latentOfImage } from './shape-rules.js';
 
@@ -66,6 +66,7 @@ async function decodeTiledPass(vae: VaeModel, latent: Tensor, tileH: number, til
         }
       }
       const px = await decodeLatent(s, new Tensor('float32', tile, [B, C, sy.len, sx.len]), signal);
+      expectVaeScale(vae, [sy.len, sx.len], px.shape, 'decoder');
       const [, PC, th, tw] = px.shape;
       if (PC < 3) throw new VaeError(`the VAE decoder returned ${px.describe()}`);
       const my = ramp(th, feather);
