@@ -10,7 +10,8 @@ import { ModelSampling, type SchedulerConfig } from '../../sampling/model-sampli
 import { loadClipTokenizer } from '../../tokenizer/index.js';
 import { LatentPreviewer, SD15_RGB_PROJECTION, probeProjection } from '../../imaging/latent-preview.js';
 import { SessionHandle, type SessionSource } from '../../runtime/session-handle.js';
-import type { ClipModel, DiffusionModel, VaeModel } from './types.js';
+import { componentModel } from '../../runtime/model-folders.js';
+import type { ClipModel, DiffusionModel, VaeModel } from '../../sockets/index.js';
 import { UNetQueue } from '../../runtime/batching/unet-queue.js';
 import { encodeMean } from './vae-codec.js';
 
@@ -58,15 +59,6 @@ export function schedulerConfigFrom(raw: Record<string, unknown> | undefined): S
     prediction_type: str(raw.prediction_type),
     original_inference_steps: num(raw.original_inference_steps),
   };
-}
-
-/** The model file of a component folder: model.onnx, else the only .onnx file in it. */
-export function componentModel(dir: string): string | undefined {
-  const main = path.join(dir, 'model.onnx');
-  if (existsSync(main)) return main;
-  if (!existsSync(dir)) return undefined;
-  const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
-  return onnx.length === 1 ? path.join(dir, onnx[0]) : undefined;
 }
 
 /** SD's VAE factor (Rombach et al. 2022, f = 8), assumed when a config does not say (as ComfyUI assumes for SD VAEs). */
@@ -172,12 +164,4 @@ export function loadCheckpoint(dir: string, name: string, source: SessionSource)
   const ck = loadUncached(dir, name, source);
   bySource.set(key, ck);
   return ck;
-}
-
-/** Subfolders of `root` that look like ONNX pipelines (hold a unet/ folder), sorted. */
-export function listPipelineFolders(root: string, marker: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .filter((n) => !n.startsWith('.') && existsSync(path.join(root, n, marker)))
-    .sort();
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeText, tokenWindows } from '../../../nodes/diffusion/clip-text.js';
-import type { ClipModel } from '../../../nodes/diffusion/types.js';
+import type { ClipModel } from '../../../sockets/index.js';
 import { ModelPool } from '../../../runtime/model-pool.js';
 import { clipTokenizerFromOpenaiBpe } from '../../../tokenizer/index.js';
 import { BPE_VOCAB_GZ } from '../../fixtures/data-files.js';
