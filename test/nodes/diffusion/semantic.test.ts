@@ -22,6 +22,11 @@ afterAll(() => pool.close());
  * _gpu twin) gives an orange circle and ipndm a black one at 12 karras steps: multistep methods whose
  * extrapolation over karras's unequal early steps amplifies the same overshoot (ipndm's weights assume
  * equal steps); their math matches k-diffusion's to float32 rounding, and with 30 steps they draw it at CFG 7.
+ * Since the ancestral and SDE samplers draw ComfyUI's noise streams (seed + 1, Brownian tree), two rotation
+ * cases at seed 7 and 12 steps land next to the asked colour: euler_ancestral's "a green triangle" is cyan
+ * (green in 7 of seeds 1-8; 8 of 8 with 20 steps) and dpmpp_2m_sde's "a green cross" black (green in 1 of
+ * seeds 1-8 at 12 steps, 7 of 8 at 20). That is toyworld's soft text-to-colour posterior for green (the
+ * issue's "orange is soft" item, not yet done), so these two run at 20 steps here.
  */
 const SETTINGS: Partial<Record<SamplerName, { steps: number; cfg: number }>> = {
   dpm_2_ancestral: { steps: 20, cfg: 3 },
@@ -29,6 +34,8 @@ const SETTINGS: Partial<Record<SamplerName, { steps: number; cfg: number }>> = {
   dpmpp_3m_sde: { steps: 30, cfg: 7 },
   dpmpp_3m_sde_gpu: { steps: 30, cfg: 7 },
   ipndm: { steps: 30, cfg: 7 },
+  euler_ancestral: { steps: 20, cfg: 7 },
+  dpmpp_2m_sde: { steps: 20, cfg: 7 },
 };
 
 /** The samplers the other prompts rotate through, fixed so that adding samplers does not reshuffle the pairs. */
