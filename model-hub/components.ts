@@ -34,7 +34,7 @@ function scanCheckpoint(dir: string): FolderScan {
   const notes: string[] = [];
   const roles: [ComponentRole, string, boolean][] = [
     ['unet', 'unet', true], ['text_encoder', 'text_encoder', true], ['text_encoder_2', 'text_encoder_2', false],
-    ['vae_encoder', 'vae_encoder', false], ['vae_decoder', existsSync(path.join(dir, 'vae_decoder')) ? 'vae_decoder' : 'vae', true],
+    ['vae_encoder', 'vae_encoder', false], ['unet_residual', 'cnet', false], ['vae_decoder', existsSync(path.join(dir, 'vae_decoder')) ? 'vae_decoder' : 'vae', true],
   ];
   for (const [role, sub, required] of roles) {
     const file = componentModel(path.join(dir, sub));
@@ -86,12 +86,19 @@ function scanVae(dir: string): FolderScan {
   return { components, problems: components.length ? [] : ['neither vae_encoder/ nor vae_decoder/ holds an ONNX model'], notes: [] };
 }
 
+function scanControlNet(dir: string): FolderScan {
+  const model = componentModel(dir);
+  const notes = existsSync(path.join(dir, 'config.json')) ? [] : ['no config.json: the SD1.x/SDXL check on apply is skipped'];
+  return { components: model ? [{ role: 'controlnet', file: model }] : [], problems: model ? [] : ['no model.onnx'], notes };
+}
+
 export function scanFolder(kind: ModelKind, dir: string): FolderScan {
   switch (kind) {
     case 'checkpoint': return scanCheckpoint(dir);
     case 'clip_vision': return scanClip(dir);
     case 'classifier': return scanClassifier(dir);
     case 'vae': return scanVae(dir);
+    case 'controlnet': return scanControlNet(dir);
   }
 }
 

@@ -6,9 +6,11 @@
  */
 import type { ElementType, IoMeta } from '../runtime/io-meta.js';
 import { describeMeta } from '../runtime/io-meta.js';
+import { bindControlNetOutputs, bindUNetResiduals, describeBinding, type ResidualBinding } from '../runtime/residual-binding.js';
 
 export const COMPONENT_ROLES = [
   'unet', 'text_encoder', 'text_encoder_2', 'vae_encoder', 'vae_decoder', 'clip_text', 'clip_vision', 'clip_combined', 'classifier',
+  'unet_residual', 'controlnet',
 ] as const;
 export type ComponentRole = (typeof COMPONENT_ROLES)[number];
 
@@ -117,6 +119,38 @@ function unet(c: Checker): void {
   c.output(['out_sample', 'latent'], 4);
 }
 
+/** Binds residuals with `bind`, recording the rule used as a note or the failure as a problem. */
+function residuals(c: Checker, bind: () => ResidualBinding | undefined): ResidualBinding | undefined {
+  try {
+    const b = bind();
+    if (b) c.notes.push(`ControlNet residuals: ${describeBinding(b)}`);
+    else c.problems.push('declares no ControlNet residual inputs (down_block_* + mid_block_additional_residual)');
+    return b;
+  } catch (e) {
+    c.problems.push(e instanceof Error ? e.message : String(e));
+    return undefined;
+  }
+}
+
+/** The checkpoint's cnet/: a U-Net (checked as one) whose extra inputs are the residuals. */
+function residualUnet(c: Checker): void {
+  const b = residuals(c, () => bindUNetResiduals(c.sig.inputs));
+  const bound = new Set(b ? [...b.down, b.mid] : []);
+  const plain = new Checker({ inputs: c.sig.inputs.filter((m) => !bound.has(m.name)), outputs: c.sig.outputs });
+  unet(plain);
+  c.problems.push(...plain.problems);
+  c.notes.push(...plain.notes);
+}
+
+/** A ControlNet: the U-Net's inputs plus controlnet_cond (pixels), residuals out. */
+function controlNet(c: Checker): void {
+  c.require('sample', FLOAT, 4);
+  c.require('timestep', [...FLOAT, ...INT]);
+  c.require('encoder_hidden_states', FLOAT, 3);
+  c.require('controlnet_cond', FLOAT, 4);
+  residuals(c, () => bindControlNetOutputs(c.sig.outputs));
+}
+
 function textEncoder(c: Checker): void {
   c.require('input_ids', INT, 2);
   c.onlyInputs(['input_ids', 'attention_mask'], 'the text encode feeds input_ids (and attention_mask) only');
@@ -162,6 +196,12 @@ export function checkComponent(role: ComponentRole, sig: Signature, opts: { labe
     case 'clip_vision':
       c.singleInput(FLOAT, 4);
       c.output(['image_embeds', 'embeds'], 2);
+      break;
+    case 'unet_residual':
+      residualUnet(c);
+      break;
+    case 'controlnet':
+      controlNet(c);
       break;
     case 'clip_combined':
       c.notes.push('the combined model is not run by the nodes (they use text_model and vision_model)');

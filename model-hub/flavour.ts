@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Dim, IoMeta } from '../runtime/io-meta.js';
 import type { ComponentRole, Signature } from './drivability.js';
 import type { ModelKind } from './kinds.js';
+import { bindUNetResiduals } from '../runtime/residual-binding.js';
 
 export type Signatures = ReadonlyMap<ComponentRole, Signature>;
 
@@ -33,6 +34,16 @@ function predictionType(dir: string): string | undefined {
   }
 }
 
+/** The residual binding rule of a cnet/ U-Net, or why there is none. */
+function residualRule(s: Signature): string {
+  try {
+    const b = bindUNetResiduals(s.inputs);
+    return b ? `${b.scheme === 'order' ? 'residuals by order' : `${b.scheme} residual names`}, ${b.down.length} down + mid` : 'no residual inputs';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
 function checkpointFlavour(sigs: Signatures, dir: string): string {
   const unet = sigs.get('unet');
   const te = sigs.get('text_encoder');
@@ -52,6 +63,8 @@ function checkpointFlavour(sigs: Signatures, dir: string): string {
   if (input(unet, 'text_embeds') || sigs.has('text_encoder_2')) tags.push('SDXL');
   if (predictionType(dir) === 'v_prediction') tags.push('v-prediction');
   if (hasOutput(sigs.get('vae_encoder'), 'latent_parameters')) tags.push('latent_parameters VAE');
+  const cnet = sigs.get('unet_residual');
+  if (cnet) tags.push(`ControlNet-ready cnet/ (${residualRule(cnet)})`);
   return `${exporter} ${fp16 ? 'fp16' : 'fp32'} (${details.join(', ')})${tags.length ? `, ${tags.join(', ')}` : ''}`;
 }
 
@@ -80,6 +93,11 @@ export function describeFlavour(kind: ModelKind, sigs: Signatures, dir: string):
       const out = s?.outputs[0];
       const n = out?.shape[out.shape.length - 1];
       return `onnx classifier (${typeof n === 'number' ? `${n} classes, ` : ''}${s?.inputs[0]?.dtype === 'float16' ? 'fp16' : 'fp32'})`;
+    }
+    case 'controlnet': {
+      const s = sigs.get('controlnet');
+      const hint = s?.inputs.find((m) => m.name === 'controlnet_cond');
+      return `onnx controlnet (${s?.outputs.length ?? 0} residuals${hint ? `, hint ${shapeLabel(hint)}` : ''}, ${s?.inputs[0]?.dtype === 'float16' ? 'fp16' : 'fp32'})`;
     }
     case 'vae':
       return `standalone vae (${[sigs.has('vae_encoder') ? 'encoder' : '', sigs.has('vae_decoder') ? 'decoder' : ''].filter(Boolean).join('+')})`;

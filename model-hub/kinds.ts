@@ -1,5 +1,5 @@
 /** The model kinds `models pull/list/verify` handle and their folders under models/ (spec/models.md). */
-export const MODEL_KINDS = ['checkpoint', 'clip_vision', 'classifier', 'vae'] as const;
+export const MODEL_KINDS = ['checkpoint', 'clip_vision', 'classifier', 'vae', 'controlnet'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** Kinds a pull can produce (a standalone VAE is not pulled on its own). */
@@ -11,6 +11,7 @@ export const KIND_FOLDERS: Readonly<Record<ModelKind, string>> = {
   clip_vision: 'clip_vision',
   classifier: 'classifiers',
   vae: 'vae',
+  controlnet: 'controlnet',
 };
 
 export function isPullKind(v: string): v is PullKind {

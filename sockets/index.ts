@@ -10,6 +10,7 @@ import type { ClipModel, Conditioning, DiffusionModel, Latent, VaeModel } from '
 
 export type * from './values.js';
 export { isClipModel, isConditioning, isDiffusionModel, isFloatTensor, isLatent, isVaeModel } from './guards.js';
+export { unetComponents, type UNetRole } from './unet-components.js';
 
 /** IMAGE: float [B,H,W,C] in 0..1 (ComfyUI's convention). */
 export const IMAGE = socket<Tensor<'float32'>>('IMAGE', isFloatTensor);

@@ -20,6 +20,34 @@ export interface DiffusionModel {
   /** Guidance scale embedded into `timestep_cond` for LCM U-Nets (diffusers' LCM pipeline default 8.5). */
   readonly lcmGuidance: number;
   readonly previewer: LatentPreviewer;
+  /**
+   * The same U-Net exported with ControlNet residual inputs (the checkpoint's cnet/), used for the steps a
+   * ControlNet applies to; absent when the checkpoint has none. `unetComponents` lists both.
+   */
+  readonly residualUnet?: UNetQueue;
+}
+
+/** A loaded ControlNet (models/controlnet/<name>/model.onnx + config.json). */
+export interface ControlNetModel {
+  readonly name: string;
+  readonly session: SessionHandle;
+  /** config.json's cross_attention_dim, when it says (to tell an SDXL ControlNet from an SD1.5 one). */
+  readonly crossAttentionDim?: number;
+}
+
+/**
+ * ComfyUI's `control` on a conditioning entry: a ControlNet with its hint, strength and schedule range,
+ * chained to the control the entry carried before (their residuals add).
+ */
+export interface ControlLink {
+  readonly net: ControlNetModel;
+  /** The control image, IMAGE [B,H,W,C] 0..1 as given (resized per call to the latent x 8). */
+  readonly hint: Tensor;
+  readonly strength: number;
+  /** start_percent / end_percent of the schedule. */
+  readonly start: number;
+  readonly end: number;
+  readonly previous?: ControlLink;
 }
 
 /** A text encoder plus its tokenizer. */
@@ -65,6 +93,10 @@ export interface CondEntry {
   readonly timestepRange?: { readonly start: number; readonly end: number };
   /** ComfyUI ConditioningSetMask: where the entry applies, and how much. */
   readonly mask?: CondMask;
+  /** ComfyUI's `control`: the ControlNet chain applied where this entry is evaluated. */
+  readonly control?: ControlLink;
+  /** ComfyUI's `control_apply_to_uncond` (ControlNetApply): the control is copied to uncond entries without one. */
+  readonly controlApplyToUncond?: boolean;
 }
 
 /** A conditioning mask: [Bm,h,w] in 0..1 at any size (resized to the latent when sampling). */

@@ -126,6 +126,14 @@ function previewerFor(vae: VaeModel): LatentPreviewer {
   return new LatentPreviewer(() => probeProjection(enc, vae.scalingFactor, (s, px) => encodeMean(s, px)));
 }
 
+/** onnx-web's layout: the U-Net exported again with ControlNet residual inputs, in `<checkpoint>/cnet/`. */
+export const RESIDUAL_UNET_FOLDER = 'cnet';
+
+function residualUnetQueue(dir: string, source: SessionSource): UNetQueue | undefined {
+  const file = componentModel(path.join(dir, RESIDUAL_UNET_FOLDER));
+  return file ? new UNetQueue(new SessionHandle(source, file)) : undefined;
+}
+
 function loadUncached(dir: string, name: string, source: SessionSource): Checkpoint {
   const unetPath = componentModel(path.join(dir, 'unet'));
   if (!unetPath) throw new CheckpointLoadError(`checkpoint '${name}' has no unet/model.onnx`);
@@ -146,6 +154,7 @@ function loadUncached(dir: string, name: string, source: SessionSource): Checkpo
     latentChannels: vae.latentChannels,
     lcmGuidance: LCM_DEFAULT_GUIDANCE,
     previewer: previewerFor(vae),
+    residualUnet: residualUnetQueue(dir, source),
   };
   const clip: ClipModel = { name, textEncoder: new SessionHandle(source, textPath), tokenizer: loadClipTokenizer(tokDir), layer: -1 };
   return { model, clip, vae };

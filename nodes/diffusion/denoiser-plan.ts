@@ -7,7 +7,7 @@ import { Tensor } from '../../runtime/tensor.js';
 import type { UNetQueue } from '../../runtime/batching/unet-queue.js';
 import type { ModelSampling } from '../../sampling/model-sampling.js';
 import { maskWeights } from './cond-mask.js';
-import type { CondArea, CondEntry, Conditioning } from '../../sockets/index.js';
+import type { CondArea, CondEntry, Conditioning, ControlLink } from '../../sockets/index.js';
 
 /** Thrown when a conditioning cannot be used with this model or latent. */
 export class ConditioningError extends Error {
@@ -69,6 +69,8 @@ export interface Group {
   readonly cond: Promise<Tensor>;
   /** LCM `timestep_cond` rows: constant over the run. */
   extra?: Tensor;
+  /** The control chain every entry of the group carries (ComfyUI only batches entries with the same control). */
+  readonly control?: ControlLink;
 }
 
 export type ActiveAt = (e: CondEntry, sigma: number) => boolean;
@@ -111,11 +113,17 @@ function jobsOf(cond: Conditioning, kind: 0 | 1, H: number, W: number, active: (
   return jobs;
 }
 
-/** Jobs whose regions have one size can share a U-Net call; groups keep first-seen order. */
+/**
+ * Jobs whose regions have one size and whose entries carry the same control (ComfyUI can_concat_cond)
+ * can share a U-Net call; groups keep first-seen order.
+ */
 function bySize(jobs: readonly Job[]): Job[][] {
   const groups = new Map<string, Job[]>();
+  const controls = new Map<ControlLink, number>();
   for (const j of jobs) {
-    const k = `${j.region.h}x${j.region.w}`;
+    const c = j.entry.control;
+    if (c && !controls.has(c)) controls.set(c, controls.size + 1);
+    const k = `${j.region.h}x${j.region.w}/${c ? controls.get(c) : 0}`;
     groups.set(k, [...(groups.get(k) ?? []), j]);
   }
   return [...groups.values()];
@@ -149,7 +157,7 @@ export function makePlanner(unet: UNetQueue, positive: Conditioning, negative: C
       // Keeping is an optimisation: where it fails the rows travel with every call, as before.
       const cond = released ? Promise.resolve(embeds) : unet.keep(embeds).catch(() => embeds);
       kept.push(cond);
-      return { jobs: g, embeds, cond };
+      return { jobs: g, embeds, cond, control: g[0]!.entry.control };
     });
     plans.set(key, groups);
     return groups;

@@ -10,6 +10,7 @@ import type { Denoiser } from '../../sampling/samplers/index.js';
 import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
 import { ConditioningError, activityBySigma, isPlain, makePlanner, type Group, type Planner } from './denoiser-plan.js';
 import { accumulate, combineCfg, cropRegions, makeAccumulator, plainCfg, plainCond, plainSample } from './denoiser-cfg.js';
+import { applyControlToUncond, makeControlRunner, type ControlRunner } from './control-residuals.js';
 
 export { ConditioningError, areaWeights, stackEmbeds } from './denoiser-plan.js';
 
@@ -54,10 +55,10 @@ export type ReleasableDenoiser = Denoiser & {
   release(): Promise<void>;
 };
 
-/** One U-Net call for a group's rows at one timestep; returns the raw model output. */
-type Submit = (group: Group, sample: Float32Array, shape: readonly number[], timestep: number) => Promise<Float32Array>;
+/** One U-Net call for a group's rows at one sigma (and its timestep); returns the raw model output. */
+type Submit = (group: Group, sample: Float32Array, shape: readonly number[], timestep: number, sigma: number) => Promise<Float32Array>;
 
-function makeSubmit(model: DiffusionModel, signal: AbortSignal | undefined, lane: JobLane | undefined): Submit {
+function makeSubmit(model: DiffusionModel, signal: AbortSignal | undefined, lane: JobLane | undefined, control: ControlRunner | undefined): Submit {
   // Whether the U-Net takes LCM's `timestep_cond` is asked once per run, not once per call.
   let timestepCond: Promise<{ name: string; dim: number } | undefined> | undefined;
   const lcmExtra = () =>
@@ -66,18 +67,23 @@ function makeSubmit(model: DiffusionModel, signal: AbortSignal | undefined, lane
       const d = shape[shape.length - 1];
       return { name: 'timestep_cond', dim: typeof d === 'number' ? d : 256 };
     }));
-  return async (group, sample, shape, timestep) => {
+  return async (group, sample, shape, timestep, sigma) => {
     const rows = shape[0];
     const extraSpec = await lcmExtra();
     if (extraSpec && group.extra?.shape[0] !== rows) group.extra = repeatRows(guidanceEmbedding(model.lcmGuidance - 1, extraSpec.dim), rows);
-    const out = await model.unet.submit({
+    const request = {
       sample: new Tensor('float32', sample, shape),
       timesteps: new Float64Array(rows).fill(timestep),
       encoderHiddenStates: await group.cond,
       extra: extraSpec && group.extra ? { [extraSpec.name]: group.extra } : undefined,
       signal,
       lane,
-    });
+    };
+    // Steps outside every ControlNet's range run the plain U-Net.
+    const links = control?.active(group.control, sigma) ?? [];
+    const out = links.length > 0
+      ? await control!.submit(links, { request, embeds: group.embeds, entries: group.jobs.length })
+      : await model.unet.submit(request);
     return out.data;
   };
 }
@@ -101,7 +107,7 @@ async function evaluatePlain(run: Run, x: Tensor, sigma: number, group: Group): 
   const jobs = group.jobs.length;
   const xs = x.data;
   const sample = plainSample(xs, sampling.cIn(sigma), jobs);
-  const out = await run.submit(group, sample, [jobs * B, C, H, W], sampling.sigmaToTimestep(sigma, timestepMode));
+  const out = await run.submit(group, sample, [jobs * B, C, H, W], sampling.sigmaToTimestep(sigma, timestepMode), sigma);
   const dc = sampling.denoisedFromOutput(sigma, out.subarray(0, n), xs);
   if (jobs === 1) return plainCond(dc, group.jobs[0].weights[0]);
   // The request is answered, so its sample buffer is free to hold the uncond estimate.
@@ -121,7 +127,7 @@ async function evaluate(run: Run, x: Tensor, sigma: number): Promise<Float32Arra
   await Promise.all(
     groups.map(async (g) => {
       const crops = cropRegions(x, g.jobs, cIn);
-      const out = await run.submit(g, crops.sample, crops.shape, timestep);
+      const out = await run.submit(g, crops.sample, crops.shape, timestep, sigma);
       accumulate(acc, g.jobs, sampling.denoisedFromOutput(sigma, out, crops.raw), x.shape);
     }),
   );
@@ -140,14 +146,15 @@ async function evaluateInpaint(run: Run, x: Tensor, sigma: number, { mask, laten
 /** Builds D(x, sigma) for a model, its conditionings and CFG scale. */
 export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const { model, positive, cfg, inpaint } = opts;
-  const negative = opts.negative ?? [];
+  const negative = applyControlToUncond(positive, opts.negative ?? []);
   const useUncond = opts.negative !== undefined && Math.abs(cfg - 1) > 1e-9;
   if (positive.length === 0) throw new ConditioningError('the positive conditioning is empty');
   if (useUncond && negative.length === 0) throw new ConditioningError('the negative conditioning is empty');
   const uncond = useUncond ? negative : undefined;
   const activeAt = activityBySigma(model.sampling, [...positive, ...negative]);
   const planner = makePlanner(model.unet, positive, uncond, activeAt);
-  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, opts.signal, opts.lane) };
+  const control = makeControlRunner(model, [...positive, ...(uncond ?? [])]);
+  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, opts.signal, opts.lane, control) };
   const denoise: Denoiser = async (x, sigma) => {
     if (inpaint) return evaluateInpaint(run, x, sigma, inpaint);
     return new Tensor('float32', await evaluate(run, x, sigma), x.shape);
