@@ -8,6 +8,8 @@ import { WsHub, serverFeatures } from './ws-hub.js';
 import { createUpgradeHandler, handleRequest, type AppContext } from './app.js';
 import { checkListen, isLoopbackHost } from './security.js';
 import { defaultEditorDir } from './static.js';
+import { asServerWork, recordFatalErrors } from './crash-cause.js';
+import type { Recovery } from './store.js';
 
 export { InsecureListenError } from './security.js';
 export { JobStore, type Job, type JobStatus, type HistoryEntry } from './store.js';
@@ -39,7 +41,7 @@ export interface RunningServer {
   readonly store: JobStore;
   /** How long opening the store and recovering jobs took, in ms. */
   readonly recoveryMs: number;
-  readonly recovered: { requeued: string[]; poisoned: string[] };
+  readonly recovered: Recovery;
   close(): Promise<void>;
 }
 
@@ -60,8 +62,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   await removeStalePartials(host.folders);
   const recoveryMs = performance.now() - t0;
   if (recovered.requeued.length || recovered.poisoned.length) {
-    log(`recovered: ${recovered.requeued.length} job(s) re-queued, ${recovered.poisoned.length} poisoned`);
+    const cause = recovered.fatal ? `${recovered.fatal.cause.kind} crash (${recovered.fatal.message})` : 'unknown cause (killed or out of memory)';
+    const spared = recovered.spared?.length ? `, ${recovered.spared.length} not counted as an attempt` : '';
+    log(`recovered after ${cause}: ${recovered.requeued.length} job(s) re-queued${spared}, ${recovered.poisoned.length} poisoned`);
   }
+  const stopRecording = recordFatalErrors((f) => store.recordFatal(f));
 
   const maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
   const hub = new WsHub(serverFeatures(maxUploadBytes));
@@ -83,7 +88,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     editorDir: opts.editorDir ?? defaultEditorDir(),
     log,
   };
-  const server = http.createServer((req, res) => void handleRequest(ctx, req, res));
+  // Every socket, request and upgrade inherits the server context from the listening handle (crash-cause.ts).
+  const server = asServerWork(() => http.createServer((req, res) => void handleRequest(ctx, req, res)));
   server.on('upgrade', createUpgradeHandler(ctx));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -91,10 +97,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 8188, listen, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    asServerWork(() =>
+      server.listen(opts.port ?? 8188, listen, () => {
+        server.off('error', reject);
+        resolve();
+      }),
+    );
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = listen.includes(':') ? `[${listen}]` : listen;
@@ -117,6 +125,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         });
         await runner.close();
         await remote?.close();
+        stopRecording();
         store.close();
         await host.close();
       })();

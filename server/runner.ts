@@ -4,8 +4,9 @@ import { promptFiles, type JobDirs } from '../host/job-files.js';
 import type { StepScheduler } from '../runtime/batching/index.js';
 import type { JobStore, Job, HistoryRecord } from './store.js';
 import type { WsHub } from './ws-hub.js';
+import { asJobWork } from './crash-cause.js';
 
-/** A job that took the process down this many times is not run again. */
+/** A job that took the process down this many times (by the poison rule, crash-cause.ts) is not run again. */
 export const MAX_ATTEMPTS = 3;
 
 function errorMessage(promptId: string, type: string, message: string): [string, unknown] {
@@ -14,7 +15,7 @@ function errorMessage(promptId: string, type: string, message: string): [string,
 
 /** The history record of a job that crashed the process MAX_ATTEMPTS times. */
 export function poisonRecord(job: Job): HistoryRecord {
-  const msg = `the job was running when the server stopped ${job.attempts} times; it is not run again`;
+  const msg = `the job was running when the server crashed ${job.attempts} times (crashes in its own work or of unknown cause); it is not run again`;
   return { outputs: {}, status: { status_str: 'error', completed: false, messages: [errorMessage(job.id, 'PoisonJobError', msg)] }, meta: {} };
 }
 
@@ -129,7 +130,8 @@ export class JobRunner {
         this.wake = undefined;
         continue;
       }
-      const task: Promise<void> = this.runGuarded(job).finally(() => {
+      // The job's own work (nodes, their timers and promises) runs in its crash context.
+      const task: Promise<void> = asJobWork(job.id, () => this.runGuarded(job)).finally(() => {
         tasks.delete(task);
         this.wake?.();
       });

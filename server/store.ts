@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseJson, stringifyJson, type JsonValue } from '../engine/index.js';
+import { countsAgainst, type CrashCause, type FatalRecord } from './crash-cause.js';
 
 export type JobStatus = 'pending' | 'running' | 'success' | 'error' | 'interrupted';
 export const TERMINAL: readonly JobStatus[] = ['success', 'error', 'interrupted'];
@@ -115,7 +116,27 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs(status, number, seq);
 CREATE INDEX IF NOT EXISTS jobs_history ON jobs(history_seq) WHERE history_seq IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS fatal (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, cause TEXT NOT NULL, message TEXT NOT NULL);
 `;
+
+/** What `recover` did after a restart, and the recorded cause of the crash (none: unknown, like kill -9). */
+export interface Recovery {
+  requeued: string[];
+  poisoned: string[];
+  /** Running jobs whose attempt was given back because the crash was not theirs. */
+  spared?: string[];
+  fatal?: FatalRecord;
+}
+
+function parseCause(s: string): CrashCause {
+  try {
+    const c = JSON.parse(s) as CrashCause;
+    if (c.kind === 'server' || (c.kind === 'job' && typeof c.jobId === 'string')) return c;
+  } catch {
+    // fall through: an unreadable cause is treated as unattributed
+  }
+  return { kind: 'unattributed' };
+}
 
 /**
  * The durable queue and history (one SQLite file in WAL mode). Every state change is one committed
@@ -216,23 +237,43 @@ export class JobStore {
     return tx.immediate();
   }
 
+  /** Records the error that is about to end this process (crash-cause.ts), for the next start's `recover`. */
+  recordFatal(f: FatalRecord): void {
+    this.db.prepare('INSERT INTO fatal(at, cause, message) VALUES (?, ?, ?)').run(f.at, JSON.stringify(f.cause), f.message);
+  }
+
   /**
-   * After a restart: jobs left running were interrupted by the crash. Those that already used
-   * `maxAttempts` become errors ("poison"); the rest go back to the head of the queue.
+   * After a restart: jobs left running were interrupted by the crash. The crash's recorded cause
+   * decides whom it counts against (`countsAgainst`, the poison rule); a job it does not count against
+   * gets its attempt back. Jobs that used `maxAttempts` become errors ("poison"); the rest go back to
+   * the head of the queue. One transaction, which also consumes the fatal record.
    */
-  recover(maxAttempts: number, poisonRecord: (job: Job) => HistoryRecord): { requeued: string[]; poisoned: string[] } {
-    const requeued: string[] = [];
-    const poisoned: string[] = [];
-    for (const job of this.running()) {
-      if (job.attempts >= maxAttempts) {
-        this.finish(job.id, 'error', poisonRecord(job));
-        poisoned.push(job.id);
-      } else {
-        this.db.prepare("UPDATE jobs SET status = 'pending' WHERE id = ? AND status = 'running'").run(job.id);
-        requeued.push(job.id);
+  recover(maxAttempts: number, poisonRecord: (job: Job) => HistoryRecord): Recovery {
+    const tx = this.db.transaction((): Recovery => {
+      const row = this.db.prepare('SELECT at, cause, message FROM fatal ORDER BY seq DESC LIMIT 1').get() as { at: number; cause: string; message: string } | undefined;
+      this.db.prepare('DELETE FROM fatal').run();
+      const fatal: FatalRecord | undefined = row ? { at: row.at, cause: parseCause(row.cause), message: row.message } : undefined;
+      const running = this.running();
+      const ids = running.map((j) => j.id);
+      const requeued: string[] = [];
+      const poisoned: string[] = [];
+      const spared: string[] = [];
+      for (const job of running) {
+        if (!countsAgainst(fatal, job.id, ids)) {
+          this.db.prepare("UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'running'").run(job.id);
+          spared.push(job.id);
+          requeued.push(job.id);
+        } else if (job.attempts >= maxAttempts) {
+          this.finish(job.id, 'error', poisonRecord(job));
+          poisoned.push(job.id);
+        } else {
+          this.db.prepare("UPDATE jobs SET status = 'pending' WHERE id = ? AND status = 'running'").run(job.id);
+          requeued.push(job.id);
+        }
       }
-    }
-    return { requeued, poisoned };
+      return fatal ? { requeued, poisoned, spared, fatal } : { requeued, poisoned };
+    });
+    return tx.immediate();
   }
 
   /** Removes pending jobs (POST /queue delete/clear); running ones are stopped through interrupt. */

@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const STUB_NODES = path.join(REPO, 'test/server/stub-nodes.ts');
+/** Preload (`node --import`) that crashes the server from inside an HTTP request on `GET /__test/crash`. */
+export const CRASH_ON_REQUEST = path.join(REPO, 'test/server/fixtures/crash-on-request.mjs');
 
 export interface ServerProcess {
   url: string;
@@ -26,10 +28,10 @@ export function tempBase(tag = 'srv'): string {
 }
 
 /** Starts `latentflow serve` as a real child process and waits for its URL line. */
-export async function startServerProcess(opts: { baseDir?: string; args?: string[]; port?: number; toyworld?: boolean } = {}): Promise<ServerProcess> {
+export async function startServerProcess(opts: { baseDir?: string; args?: string[]; port?: number; toyworld?: boolean; nodeArgs?: string[] } = {}): Promise<ServerProcess> {
   const baseDir = opts.baseDir ?? tempBase();
   const toyworld = opts.toyworld ? [] : ['--no-toyworld'];
-  const args = [path.join(REPO, 'bin/latentflow.js'), 'serve', '--port', String(opts.port ?? 0), '--base-dir', baseDir, ...toyworld, '--custom-nodes', STUB_NODES, ...(opts.args ?? [])];
+  const args = [...(opts.nodeArgs ?? []), path.join(REPO, 'bin/latentflow.js'), 'serve', '--port', String(opts.port ?? 0), '--base-dir', baseDir, ...toyworld, '--custom-nodes', STUB_NODES, ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';

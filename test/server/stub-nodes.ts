@@ -1,6 +1,7 @@
 /**
  * Stub-node pack for the server tests (loaded with `serve --custom-nodes`): a slow generator with
- * progress and JPEG previews, a failing node, a node that kills the process, and a slow saver that
+ * progress and JPEG previews, a failing node, a node that kills the process, one that crashes it from
+ * its own work (an uncaught exception), and a slow saver that
  * pauses between files (to kill the server while outputs are being written).
  */
 import sharp from 'sharp';
@@ -78,6 +79,26 @@ export const CrashNode = defineNode({
   },
 });
 
+export class InjectedCrash extends Error {
+  override name = 'InjectedCrash';
+}
+
+/** Throws from a timer inside its own work: an uncaught exception that ends the process, caused by the job. */
+export const ThrowingNode = defineNode({
+  type: 'ThrowingNode',
+  category: 'test',
+  version: '1.0.0',
+  inputs: { images: IMAGE },
+  outputs: {},
+  outputNode: true,
+  run() {
+    setTimeout(() => {
+      throw new InjectedCrash('injected crash in a node');
+    }, 0);
+    return new Promise<Record<string, never>>(() => undefined);
+  },
+});
+
 /** Saves `images` `copies` times as PNG-ish bytes, pausing between files. */
 export const SlowSave = defineNode({
   type: 'SlowSave',
@@ -99,4 +120,4 @@ export const SlowSave = defineNode({
   },
 });
 
-export const NODES = [SlowImage, FailingNode, CrashNode, SlowSave];
+export const NODES = [SlowImage, FailingNode, CrashNode, ThrowingNode, SlowSave];
