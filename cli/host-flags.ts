@@ -7,6 +7,7 @@ export interface HostFlags {
   inputDir?: string;
   modelsDir?: string;
   memoryBudget?: number;
+  memoryLimit?: number;
 }
 
 export function hostOptions(flags: HostFlags): HostOptions {
@@ -16,6 +17,7 @@ export function hostOptions(flags: HostFlags): HostOptions {
     inputDir: flags.inputDir,
     modelsDir: flags.modelsDir,
     memoryBudgetBytes: flags.memoryBudget !== undefined ? Math.round(flags.memoryBudget * 2 ** 30) : undefined,
+    memoryLimitBytes: flags.memoryLimit !== undefined ? Math.round(flags.memoryLimit * 2 ** 30) : undefined,
   };
 }
 

@@ -94,6 +94,12 @@ export interface NodeSpec<R extends InputMap, P extends InputMap, H extends Hidd
    * shapes of what feeds the linked ones (when known). Pure and quick; may read file headers.
    */
   infer?(values: Partial<InputValues<R, P, H, L>>, shapes: Partial<Record<keyof R | keyof P, Shape>>, services: Services): InferredShapes<keyof O> | Promise<InferredShapes<keyof O>>;
+  /**
+   * Bytes the node holds while it runs beyond its outputs (model activations, conversion copies), from
+   * the same `values`/`shapes` as `infer` plus the inferred `outputs`; memory admission adds the
+   * largest of these to the run's outputs (engine/memory-estimate.ts). Pure and quick.
+   */
+  workBytes?(values: Partial<InputValues<R, P, H, L>>, shapes: Partial<Record<keyof R | keyof P, Shape>>, outputs: InferredShapes<keyof O>): number;
   run(ctx: NodeContext, inputs: InputValues<R, P, H, L>): Promise<RunResult<O>> | RunResult<O>;
 }
 
@@ -115,6 +121,7 @@ export interface NodeDefinition {
   fingerprint?(inputs: Record<string, unknown>, services: Services): string | Promise<string>;
   check?(inputs: Record<string, unknown>): string | undefined;
   infer?(values: Record<string, unknown>, shapes: Record<string, Shape | undefined>, services: Services): InferredShapes<string> | Promise<InferredShapes<string>>;
+  workBytes?(values: Record<string, unknown>, shapes: Record<string, Shape | undefined>, outputs: InferredShapes<string>): number;
   run(ctx: NodeContext, inputs: Record<string, unknown>): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
@@ -161,6 +168,9 @@ export function defineNode<
     // The engine fills `values` only with constants that match their input's kind.
     infer: spec.infer
       ? (values, shapes, services) => spec.infer!(values as Partial<InputValues<R, P, H, L>>, shapes as Partial<Record<keyof R | keyof P, Shape>>, services) as InferredShapes<string> | Promise<InferredShapes<string>>
+      : undefined,
+    workBytes: spec.workBytes
+      ? (values, shapes, outs) => spec.workBytes!(values as Partial<InputValues<R, P, H, L>>, shapes as Partial<Record<keyof R | keyof P, Shape>>, outs as InferredShapes<keyof O>)
       : undefined,
     run: (ctx, inp) => spec.run(ctx, inp as InputValues<R, P, H, L>),
   };

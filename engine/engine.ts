@@ -12,6 +12,7 @@ import { execute } from './executor.js';
 import { objectInfo, objectInfoEntry } from './object-info.js';
 import { ValidationFailedError } from './errors.js';
 import { inferShapes, type WorkflowShapes } from './shapes.js';
+import { estimateMemory, type MemoryEstimate } from './memory-estimate.js';
 
 export interface EngineOptions {
   registry: NodeRegistry;
@@ -74,6 +75,11 @@ export class Engine {
   /** Output shapes of every node, without running (nulls where unknown); accepts incomplete workflows. */
   inferShapes(workflow: unknown): Promise<WorkflowShapes> {
     return inferShapes(workflow, this.registry, this.services);
+  }
+
+  /** Peak bytes of running a validated workflow, from the shape and size rules of its sockets and nodes. */
+  estimateMemory(workflow: unknown, v: ValidationResult): Promise<MemoryEstimate> {
+    return estimateMemory(workflow, v.nodes.keys(), this.registry, this.services);
   }
 
   /** Validates then executes; throws ValidationFailedError (with every error) when nothing can run. */

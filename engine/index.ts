@@ -19,4 +19,5 @@ export { topoSort } from './graph/topo-sort.js';
 export { Engine, type EngineOptions, type RunOptions } from './engine.js';
 export { inferShapes, type Shape, type InferredShapes, type WorkflowShapes } from './shapes.js';
 export type { ExecutionResult } from './executor.js';
+export type { MemoryEstimate, NodeMemory } from './memory-estimate.js';
 export * from './formats/index.js';

@@ -3,6 +3,7 @@
  * without running anything (editor.md: "LATENT 4x64x64 x2", "IMAGE 512x512" on the outputs).
  */
 import type { InputSpec } from './inputs.js';
+import type { NodeDefinition } from './define-node.js';
 import type { NodeRegistry } from './registry.js';
 import type { Services } from './services.js';
 import { topoSort } from './graph/topo-sort.js';
@@ -53,6 +54,20 @@ function readNodes(workflow: unknown): Nodes {
  * `infer`, an `infer` that throws) is null, and so is everything that depends only on it.
  */
 export async function inferShapes(workflow: unknown, registry: NodeRegistry, services: Services): Promise<WorkflowShapes> {
+  return walkShapes(workflow, registry, services);
+}
+
+/** What `walkShapes` tells a visitor about each node it inferred: its constants, input and output shapes. */
+export interface InferredNode {
+  readonly id: string;
+  readonly def: NodeDefinition;
+  readonly values: Record<string, unknown>;
+  readonly inputs: Record<string, Shape | undefined>;
+  readonly outputs: readonly (Shape | null)[];
+}
+
+/** `inferShapes`, calling `visit` for every node after its outputs are inferred (memory-estimate.ts). */
+export async function walkShapes(workflow: unknown, registry: NodeRegistry, services: Services, visit?: (node: InferredNode) => void): Promise<WorkflowShapes> {
   const nodes = readNodes(workflow);
   const ids = new Set(Object.keys(nodes).filter((id) => registry.has(nodes[id]!.class_type)));
   const { order } = topoSort(ids, (id) => Object.values(nodes[id]!.inputs).flatMap((v) => (isLink(v) && ids.has(v[0]) ? [v[0]] : [])));
@@ -62,7 +77,6 @@ export async function inferShapes(workflow: unknown, registry: NodeRegistry, ser
     const def = registry.get(node.class_type)!;
     const outputs: (Shape | null)[] = def.outputs.map(() => null);
     Object.defineProperty(result, id, { value: outputs, enumerable: true });
-    if (!def.infer) continue;
     const values: Record<string, unknown> = {};
     const shapes: Record<string, Shape | undefined> = {};
     for (const [name, spec] of [...Object.entries(def.inputs), ...Object.entries(def.optional)]) {
@@ -77,7 +91,7 @@ export async function inferShapes(workflow: unknown, registry: NodeRegistry, ser
       }
     }
     try {
-      const inferred = await def.infer(values, shapes, services);
+      const inferred = def.infer ? await def.infer(values, shapes, services) : {};
       def.outputs.forEach((o, i) => {
         const s = inferred[o.name];
         if (isShape(s)) outputs[i] = s;
@@ -85,6 +99,7 @@ export async function inferShapes(workflow: unknown, registry: NodeRegistry, ser
     } catch {
       // A node that cannot tell (a missing file, say) leaves its outputs unknown.
     }
+    visit?.({ id, def, values, inputs: shapes, outputs });
   }
   return result;
 }

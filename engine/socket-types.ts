@@ -5,6 +5,7 @@
  */
 import type { InputSpec } from './inputs.js';
 import type { SocketId } from './socket-id.js';
+import type { Shape } from './shape-types.js';
 
 export { isSocketId, type SocketId } from './socket-id.js';
 
@@ -16,6 +17,13 @@ export interface SocketType<V> extends InputSpec<V> {
   readonly id: SocketId;
   readonly kind: 'link';
   readonly guard: (v: unknown) => v is V;
+  /** Bytes a value of this shape holds (memory admission, engine/memory-estimate.ts); absent: not sized. */
+  readonly bytes?: (shape: Shape) => number;
+}
+
+export interface SocketOptions {
+  /** Bytes a value of the inferred shape holds. */
+  bytes?: (shape: Shape) => number;
 }
 
 function isObjectLike(v: unknown): v is object {
@@ -23,9 +31,9 @@ function isObjectLike(v: unknown): v is object {
 }
 
 /** Binds a TypeScript type to a socket id. The default guard accepts any object (opaque handles). */
-export function socket<V>(id: SocketId, guard?: (v: unknown) => v is V): SocketType<V> {
+export function socket<V>(id: SocketId, guard?: (v: unknown) => v is V, opts: SocketOptions = {}): SocketType<V> {
   const g = guard ?? ((v: unknown): v is V => isObjectLike(v));
-  return Object.freeze({ id, guard: g, kind: 'link', socket: id, info: Object.freeze({}) });
+  return Object.freeze({ id, guard: g, kind: 'link', socket: id, info: Object.freeze({}), ...(opts.bytes ? { bytes: opts.bytes } : {}) });
 }
 
 export type ConnectCheck = { ok: true; coerce?: 'int-to-float' } | { ok: false; reason: string };

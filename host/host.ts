@@ -5,6 +5,8 @@ import { createRegistry } from './registry.js';
 import { FOLDERS, MODEL_POOL, type Folders } from '../runtime/services.js';
 import { ModelPool } from '../runtime/model-pool.js';
 import { StepScheduler, type SchedulerOptions } from '../runtime/batching/index.js';
+import { MEMORY_LIMIT, defaultMemoryLimit } from './memory-admission.js';
+import { RuntimeConfigError } from '../runtime/errors.js';
 
 export interface HostOptions {
   /** Base directory holding models/, input/, output/, temp/, data/ (default: current directory). */
@@ -16,6 +18,11 @@ export interface HostOptions {
   dataDir?: string;
   /** Model memory budget (bytes) for the model pool. */
   memoryBudgetBytes?: number;
+  /**
+   * Memory admission (host/memory-admission.ts): jobs whose estimated peak plus the loaded models exceed
+   * this are refused. Default: 75% of RAM (defaultMemoryLimit); 0 turns the check off.
+   */
+  memoryLimitBytes?: number;
   /** Node concurrency inside one job. */
   concurrency?: number;
   /** Cross-job U-Net batching of the jobs this host runs at once (docs/scheduling.md). */
@@ -69,6 +76,9 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   const services = new Services().set(FOLDERS, folders);
   const pool = new ModelPool({ memoryBudgetBytes: opts.memoryBudgetBytes });
   services.set(MODEL_POOL, pool);
+  const limit = opts.memoryLimitBytes ?? defaultMemoryLimit();
+  if (!Number.isFinite(limit) || limit < 0) throw new RuntimeConfigError(`the memory limit must be a non-negative number of bytes, got ${limit}`);
+  if (limit > 0) services.set(MEMORY_LIMIT, limit);
   onHostClose(services, () => pool.close());
   await opts.services?.(services, folders);
   const files = opts.files ? opts.files(folders) : localFiles({ input: folders.input, output: folders.output, temp: folders.temp });

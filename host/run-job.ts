@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { Services, type ApiWorkflow, type Engine, type EngineEvent, type ExecutionResult, type PreviewImage, type UiOutput, type ValidationResult } from '../engine/index.js';
 import { JOB_LANE, type StepScheduler } from '../runtime/batching/index.js';
 import type { JobFiles, WrittenFile } from './job-files.js';
+import { checkMemory } from './memory-admission.js';
 
 /** One job, as the server's queue, the batch CLI and a queue worker all hand it over. */
 export interface JobSpec {
@@ -101,6 +102,15 @@ export async function runJob(exec: JobExecutor, spec: JobSpec, hooks: JobHooks =
     hooks.onEvent?.({ type: 'execution_start', data: { prompt_id: spec.id, timestamp: Date.now() } });
     hooks.onEvent?.({ type: 'execution_error', data: executionErrorData(spec.id, 'ValidationError', result.error!.message) });
     return { result, written: [], invalid: v };
+  }
+  // A stored prompt was checked at submission, but the loaded models (or the limit) may have changed since.
+  const refused = await checkMemory(engine, spec.workflow, v);
+  if (refused) {
+    const n = v.nodes.get(refused.nodeId);
+    const result = errorResult(spec.id, 'MemoryBudgetExceeded', refused.error.message, refused.nodeId, n?.classType ?? '');
+    hooks.onEvent?.({ type: 'execution_start', data: { prompt_id: spec.id, timestamp: Date.now() } });
+    hooks.onEvent?.({ type: 'execution_error', data: executionErrorData(spec.id, 'MemoryBudgetExceeded', refused.error.message, refused.nodeId, n?.classType ?? '') });
+    return { result, written: [], invalid: { ...v, ok: false, error: refused.error, node_errors: { ...v.node_errors, ...refused.nodeErrors } } };
   }
   const attempt = async (): Promise<JobOutcome> => {
     const lane = scheduler.lane(spec.id, { front: spec.front });

@@ -5,6 +5,7 @@ import type { JobStore } from './store.js';
 import type { JobRunner } from './runner.js';
 import { queueItem, TERMINAL } from './store.js';
 import { HttpError, stringList } from './http-util.js';
+import { checkMemory } from '../host/memory-admission.js';
 
 export interface QueueContext {
   engine: Engine;
@@ -22,7 +23,7 @@ function isObject(v: JsonValue | undefined): v is Record<string, JsonValue> {
 }
 
 /** POST /prompt: validate, commit, then acknowledge `{prompt_id, number, node_errors}`. */
-export function submitPrompt(ctx: QueueContext, body: Record<string, JsonValue>): { prompt_id: string; number: number; node_errors: unknown } {
+export async function submitPrompt(ctx: QueueContext, body: Record<string, JsonValue>): Promise<{ prompt_id: string; number: number; node_errors: unknown }> {
   if (!('prompt' in body)) throw promptError('no_prompt', 'No prompt provided', 'No prompt provided');
   const prompt = body.prompt;
   if (!isObject(prompt)) throw promptError('invalid_prompt', 'Invalid prompt: the prompt must be an object of nodes');
@@ -52,6 +53,8 @@ export function submitPrompt(ctx: QueueContext, body: Record<string, JsonValue>)
 
   const v = ctx.engine.validate(prompt, { targets });
   if (!v.ok) throw new HttpError(400, v.error?.message ?? 'invalid prompt', { error: v.error, node_errors: v.node_errors });
+  const refused = await checkMemory(ctx.engine, prompt, v);
+  if (refused) throw new HttpError(400, refused.error.message, { error: refused.error, node_errors: { ...v.node_errors, ...refused.nodeErrors } });
   const extraData: Record<string, JsonValue> = { ...(isObject(extra) ? extra : {}) };
   if (typeof clientId === 'string') extraData.client_id = clientId;
   const job = ctx.store.add({

@@ -126,6 +126,7 @@ export function hostFlagsOn(cmd: Command): Command {
     .option('--output <dir>', 'output folder (default <base-dir>/output)')
     .option('--input-dir <dir>', 'input folder (default <base-dir>/input)')
     .option('--models-dir <dir>', 'models folder (default <base-dir>/models)')
-    .option('--memory-budget <GiB>', 'model memory budget in GiB', parseFloat);
+    .option('--memory-budget <GiB>', 'model memory budget in GiB', parseFloat)
+    .option('--memory-limit <GiB>', "refuse jobs whose estimated peak plus the loaded models exceed this (default 75% of RAM; 0 = no check)", parseFloat);
 }
 

@@ -12,7 +12,9 @@ export type ValidationErrorType =
   | 'value_not_in_list'
   | 'custom_validation_failed'
   | 'exception_during_validation'
-  | 'dependency_cycle';
+  | 'dependency_cycle'
+  // latentflow's own: the run's estimated peak memory does not fit the memory budget (docs/server.md).
+  | 'memory_budget_exceeded';
 
 export interface ErrorExtraInfo {
   input_name?: string;

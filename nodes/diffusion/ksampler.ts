@@ -6,6 +6,7 @@ import { SCHEDULER_NAMES, ksamplerSigmas, sliceSigmasForSteps } from '../../samp
 import { Tensor } from '../../runtime/tensor.js';
 import { CONDITIONING, LATENT, MODEL, type Latent } from '../../sockets/index.js';
 import { sampleLatent, type SampleContext } from './sample.js';
+import { samplerWorkBytes } from './memory-rules.js';
 import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
 
 export const SEED_MAX = 2n ** 64n - 1n;
@@ -73,6 +74,7 @@ export const KSampler = defineNode({
   },
   outputs: { LATENT },
   infer: (_v, { latent_image }) => ({ LATENT: latent_image }),
+  workBytes: (_v, { latent_image }) => samplerWorkBytes(latent_image),
   async run(ctx, i) {
     const latent = await commonKSampler(ctx, {
       model: i.model, seed: i.seed, steps: i.steps, cfg: i.cfg, samplerName: i.sampler_name, scheduler: i.scheduler,
@@ -104,6 +106,7 @@ export const KSamplerAdvanced = defineNode({
   },
   outputs: { LATENT },
   infer: (_v, { latent_image }) => ({ LATENT: latent_image }),
+  workBytes: (_v, { latent_image }) => samplerWorkBytes(latent_image),
   async run(ctx, i) {
     const latent = await commonKSampler(ctx, {
       model: i.model, seed: i.noise_seed, steps: i.steps, cfg: i.cfg, samplerName: i.sampler_name, scheduler: i.scheduler,

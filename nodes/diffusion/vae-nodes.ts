@@ -6,6 +6,7 @@ import { IMAGE, LATENT, MASK, VAE } from '../../sockets/index.js';
 import { cropToMultiple, decodeLatent, expectVaeScale, vaeDecode, vaeEncode, vaeOutputToImage, VaeError } from './vae-codec.js';
 import type { VaeModel } from '../../sockets/index.js';
 import { imageOfLatent, latentOfImage } from './shape-rules.js';
+import { vaeWorkBytes } from './memory-rules.js';
 
 export const VAEEncode = defineNode({
   type: 'VAEEncode',
@@ -15,6 +16,7 @@ export const VAEEncode = defineNode({
   inputs: { pixels: IMAGE, vae: VAE },
   outputs: { LATENT },
   infer: (_v, { pixels }) => ({ LATENT: pixels && latentOfImage(pixels) }),
+  workBytes: (_v, { pixels }) => vaeWorkBytes(pixels),
   async run(ctx, { pixels, vae }) {
     return { LATENT: { samples: await vaeEncode(vae, pixels, ctx.signal) } };
   },
@@ -29,6 +31,7 @@ export const VAEDecode = defineNode({
   inputs: { samples: LATENT, vae: VAE },
   outputs: { IMAGE },
   infer: (_v, { samples }) => ({ IMAGE: samples && imageOfLatent(samples) }),
+  workBytes: (_v, _s, { IMAGE }) => vaeWorkBytes(IMAGE),
   async run(ctx, { samples, vae }) {
     return { IMAGE: await vaeDecode(vae, samples.samples, ctx.signal) };
   },

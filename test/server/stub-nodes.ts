@@ -99,6 +99,20 @@ export const ThrowingNode = defineNode({
   },
 });
 
+/** Allocates `gib` GiB of float32 at once: an allocation that fails (RangeError) inside a node. */
+export const AllocNode = defineNode({
+  type: 'AllocNode',
+  category: 'test',
+  version: '1.0.0',
+  inputs: { images: IMAGE, gib: INT({ default: 1, min: 0, max: 2 ** 40 }) },
+  outputs: {},
+  outputNode: true,
+  run(_ctx, { gib }) {
+    const data = new Float32Array(gib * 2 ** 28);
+    return { ui: { sizes: [data.length] } };
+  },
+});
+
 /** Saves `images` `copies` times as PNG-ish bytes, pausing between files. */
 export const SlowSave = defineNode({
   type: 'SlowSave',
@@ -120,4 +134,4 @@ export const SlowSave = defineNode({
   },
 });
 
-export const NODES = [SlowImage, FailingNode, CrashNode, ThrowingNode, SlowSave];
+export const NODES = [SlowImage, FailingNode, CrashNode, ThrowingNode, AllocNode, SlowSave];
