@@ -34,7 +34,7 @@ export interface SelectOptions {
 }
 
 /** Folders of a diffusers ONNX pipeline; text_encoder_2/tokenizer_2 come along for SDXL so verify can name it. */
-const PIPELINE_DIRS = ['text_encoder', 'text_encoder_2', 'tokenizer', 'tokenizer_2', 'unet', 'vae_encoder', 'vae_decoder', 'scheduler'];
+const PIPELINE_DIRS = ['text_encoder', 'text_encoder_2', 'tokenizer', 'tokenizer_2', 'unet', 'cnet', 'vae_encoder', 'vae_decoder', 'scheduler'];
 const REQUIRED_PIPELINE_MODELS = ['unet', 'text_encoder', 'vae_decoder'];
 const CLIP_ROOT_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'];
 const CLIP_MODELS = ['text_model', 'vision_model', 'model'];

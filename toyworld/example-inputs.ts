@@ -16,7 +16,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** The files `workflows/*.json` load, by name. */
-export const EXAMPLE_INPUTS = ['toyworld-red-circle.png', 'toyworld-inpaint.png', 'shape.png'] as const;
+export const EXAMPLE_INPUTS = ['toyworld-red-circle.png', 'toyworld-inpaint.png', 'shape.png', 'toyworld-silhouette.png'] as const;
 
 /**
  * Writes the example inputs into `dir`, leaving files that already exist alone: toyworld-red-circle.png
@@ -52,6 +52,12 @@ export async function writeExampleInputs(dir: string): Promise<string[]> {
     const sq = renderShape({ colour: 'blue', shape: 'square', cx: 0.6, cy: 0.4, size: 0.35, width: 200, height: 150 });
     await sharp(to8(sq.data), { raw: { width: 200, height: 150, channels: 3 } }).png().toFile(target('shape.png'));
     written.push('shape.png');
+  }
+  if (!(await exists(target('toyworld-silhouette.png')))) {
+    // A ControlNet hint: a white triangle on black, at a place and size no prototype has.
+    const tri = renderShape({ colour: [255, 255, 255], shape: 'triangle', cx: 0.36, cy: 0.6, size: 0.5, background: [0, 0, 0] });
+    await sharp(to8(tri.data), { raw: { width: 256, height: 256, channels: 3 } }).png().toFile(target('toyworld-silhouette.png'));
+    written.push('toyworld-silhouette.png');
   }
   return written;
 }

@@ -18,6 +18,7 @@ import { buildClipModel, buildClipText, buildClipVision } from './models/clip.js
 import type { FloatIo } from './models/ops.js';
 import { buildSdTextEncoder } from './models/text-encoder.js';
 import { buildUnet, type UnetOptions } from './models/unet.js';
+import { buildControlNet, controlNetConfig } from './models/controlnet.js';
 import { buildUpscaler } from './models/upscaler.js';
 import { buildVaeDecoder, buildVaeEncoder, type VaeEncoderOptions } from './models/vae.js';
 import { fastTokenizerJson, json, slowTokenizerFiles, tokenizerConfig } from './tokenizer-files.js';
@@ -26,6 +27,8 @@ import { classLabels } from './world.js';
 
 export interface Flavour {
   name: string;
+  /** Also writes cnet/, the U-Net with ControlNet residual inputs (onnx-web's layout). */
+  cnet?: boolean;
   ids: 'int32' | 'int64';
   io: FloatIo;
   timestep: UnetOptions['timestep'];
@@ -37,7 +40,7 @@ const BASE: Flavour = { name: 'toyworld-shapes', ids: 'int32', io: 'float32', ti
 
 /** The default (diffusers-script) checkpoint and its exporter flavours. */
 export const FLAVOURS: readonly Flavour[] = [
-  BASE,
+  { ...BASE, cnet: true },
   { ...BASE, name: 'toyworld-shapes-int64t', timestep: 'int64' },
   { ...BASE, name: 'toyworld-shapes-scalart', timestep: 'scalar' },
   { ...BASE, name: 'toyworld-shapes-fp16', io: 'float16' },
@@ -49,6 +52,8 @@ export const CLIP_FOLDER = 'clip_vision/toyworld-clip';
 export const CLASSIFIER_FOLDER = 'classifiers/toyworld-shapes';
 /** The ESRGAN-signature x4 upscaler, a single file as ComfyUI's upscale_models/ holds them. */
 export const UPSCALER_FILE = 'upscale_models/toyworld-x4.onnx';
+/** The silhouette ControlNet for toyworld-shapes (whose cnet/ takes its residuals). */
+export const CONTROLNET_FOLDER = 'controlnet/toyworld-silhouette';
 
 export type PackFiles = Map<string, Uint8Array>;
 
@@ -63,6 +68,10 @@ function checkpointFiles(f: Flavour, vocab: ToyVocab, latents: Float32Array, out
   out.set(`${dir}/text_encoder/model.onnx`, buildSdTextEncoder(vocab, { ids: f.ids, io: f.io }));
   out.set(`${dir}/unet/config.json`, utf8(json(unetConfig())));
   out.set(`${dir}/unet/model.onnx`, buildUnet(latents, { io: f.io, timestep: f.timestep, prediction: f.prediction }));
+  if (f.cnet) {
+    out.set(`${dir}/cnet/config.json`, utf8(json(unetConfig())));
+    out.set(`${dir}/cnet/model.onnx`, buildUnet(latents, { io: f.io, timestep: f.timestep, prediction: f.prediction, residuals: true }));
+  }
   out.set(`${dir}/vae_encoder/config.json`, utf8(vae));
   out.set(`${dir}/vae_encoder/model.onnx`, buildVaeEncoder({ io: f.io, output: f.vaeOutput }));
   out.set(`${dir}/vae_decoder/config.json`, utf8(vae));
@@ -91,5 +100,7 @@ export function buildPack(): PackFiles {
   out.set(`${CLASSIFIER_FOLDER}/preprocessor_config.json`, utf8(json(classifierPreprocessorConfig())));
 
   out.set(UPSCALER_FILE, buildUpscaler({ scale: 4, io: 'float32' }));
+  out.set(`${CONTROLNET_FOLDER}/model.onnx`, buildControlNet());
+  out.set(`${CONTROLNET_FOLDER}/config.json`, utf8(json(controlNetConfig())));
   return out;
 }

@@ -11,7 +11,7 @@ import { tempDir } from '../fixtures/temp-dir.js';
 import { tempToyworld } from '../fixtures/toyworld.js';
 
 const FLAVOURS: Record<string, string> = {
-  'toyworld-shapes': 'diffusers-onnx fp32 (int32 ids, float timestep [B])',
+  'toyworld-shapes': 'diffusers-onnx fp32 (int32 ids, float timestep [B]), ControlNet-ready cnet/ (onnx-web residual names, 1 down + mid)',
   'toyworld-shapes-int64t': 'optimum <=1.23 fp32 (int32 ids, int64 timestep [B])',
   'toyworld-shapes-scalart': 'optimum >=1.24 fp32 (int32 ids, float timestep [])',
   'toyworld-shapes-fp16': 'olive fp16 (int32 ids, float16 timestep [B])',
@@ -69,9 +69,12 @@ describe('models verify', () => {
     for (const name of Object.keys(FLAVOURS)) {
       const [r] = await verifyModel(models, name, pool);
       expect(r.ok, formatVerifyReport(r)).toBe(true);
-      expect(r.components.map((c) => c.role)).toEqual(['unet', 'text_encoder', 'vae_encoder', 'vae_decoder']);
+      const cnet = name === 'toyworld-shapes' ? ['unet_residual'] : [];
+      expect(r.components.map((c) => c.role)).toEqual(['unet', 'text_encoder', 'vae_encoder', ...cnet, 'vae_decoder']);
       expect(r.flavour).toBe(FLAVOURS[name]);
     }
+    const [base] = await verifyModel(models, 'toyworld-shapes', pool);
+    expect(base.components.find((c) => c.role === 'unet_residual')?.notes).toContain('ControlNet residuals: onnx-web names (1 down + mid: down_block_0..down_block_0, mid_block_additional_residual)');
     const loaded = new Set(pool.stats().sessions.map((s) => path.relative(models, s.path)));
     expect(loaded.has(path.join('checkpoints', 'toyworld-shapes-fp16', 'unet', 'model.onnx'))).toBe(true);
   });

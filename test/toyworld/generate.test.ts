@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { generateToyworld, STAMP_FILE, TOYWORLD_VERSION } from '../../toyworld/generate.js';
 import { checkModel } from '../../toyworld/onnx/check.js';
-import { FLAVOURS, UPSCALER_FILE } from '../../toyworld/pack.js';
+import { CONTROLNET_FOLDER, FLAVOURS, UPSCALER_FILE } from '../../toyworld/pack.js';
 import { tempDir } from '../fixtures/temp-dir.js';
 
 describe('generateToyworld', () => {
@@ -33,7 +33,8 @@ describe('generateToyworld', () => {
 
   it('every model passes checkModel and loads in onnxruntime with the declared signature', async () => {
     const onnx = written.filter((p) => p.endsWith('.onnx'));
-    expect(onnx.length).toBe(FLAVOURS.length * 4 + 5);
+    // Four per checkpoint, cnet/ where a flavour has one, CLIP x3, classifier, upscaler, ControlNet.
+    expect(onnx.length).toBe(FLAVOURS.length * 4 + FLAVOURS.filter((f) => f.cnet).length + 6);
     for (const p of onnx) {
       const bytes = readFileSync(join(dir, p));
       const summary = checkModel(bytes);
@@ -66,6 +67,12 @@ describe('generateToyworld', () => {
       for (const [name, v] of Object.entries(m)) if (name !== 'input_ids') expect(v.type, `${part}.${name}`).toBe('float16');
     }
     expect((await meta('checkpoints/toyworld-shapes/text_encoder/model.onnx')).input_ids.type).toBe('int32');
+    const cnet = await meta('checkpoints/toyworld-shapes/cnet/model.onnx');
+    expect(cnet.down_block_0).toEqual({ type: 'float32', shape: ['batch', 1, 'height', 'width'] });
+    expect(cnet.mid_block_additional_residual.shape).toEqual(['batch', 1, 'height', 'width']);
+    const cn = await meta(`${CONTROLNET_FOLDER}/model.onnx`);
+    expect(cn.controlnet_cond.shape).toEqual(['batch', 3, 'cond_height', 'cond_width']);
+    expect(Object.keys(cn).sort()).toEqual(['controlnet_cond', 'down_block_0', 'encoder_hidden_states', 'mid_block_res_sample', 'sample', 'timestep']);
     const lp = await meta('checkpoints/toyworld-shapes-latentparams/vae_encoder/model.onnx');
     expect(lp.latent_parameters.shape[1]).toBe(8);
     expect((await meta('checkpoints/toyworld-shapes-latentparams/text_encoder/model.onnx')).input_ids.type).toBe('int64');

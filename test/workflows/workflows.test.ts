@@ -50,6 +50,20 @@ describe('shipped workflows (toyworld)', () => {
     expect((await classify(pool(), await run('img2img'))).label).toBe('blue circle');
   });
 
+  it('controlnet: Canny edges of the red circle, "a blue circle" drawn along them (an outline where the circle was)', async () => {
+    const img = await run('controlnet');
+    // A blue pixel on the circle's edge (toyworld-red-circle.png: centre (102, 115), radius 51), background at its centre.
+    const px = (y: number, x: number) => [0, 1, 2].map((c) => img.data[(y * 256 + x) * 3 + c]!);
+    const ring = Array.from({ length: 16 }, (_, i) => {
+      const a = (i / 16) * 2 * Math.PI;
+      return px(Math.round(115 + 51 * Math.sin(a)), Math.round(102 + 51 * Math.cos(a)));
+    });
+    const blue = ring.filter(([r, g, b]) => b! > 0.6 && r! < 0.4 && g! < 0.5).length;
+    expect(blue).toBeGreaterThanOrEqual(12);
+    const centre = px(115, 102);
+    expect(Math.min(...centre)).toBeGreaterThan(0.8);
+  });
+
   it('hires-fix upscales to 256x256 and keeps the class', async () => {
     const img = await run('hires-fix');
     expect(img.shape.slice(1, 3)).toEqual([256, 256]);

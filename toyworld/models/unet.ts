@@ -10,12 +10,15 @@ import { trainingSigmas, TRAIN_STEPS } from '../schedule.js';
 import { COLOURS, prototypeIds } from '../world.js';
 import { cast, floatInput, floatOutput, reduceSum, scalar, type FloatIo } from './ops.js';
 import { SD_HIDDEN } from './text-encoder.js';
+import { controlComponents, declareResidualInputs } from './controlnet.js';
 
 export interface UnetOptions {
   io: FloatIo;
   /** 'float': [batch]; 'int64': int64 [batch]; 'scalar': float of rank 0. */
   timestep: 'float' | 'int64' | 'scalar';
   prediction: 'epsilon' | 'v_prediction';
+  /** The residual U-Net (cnet/): takes the toyworld ControlNet's residuals (toyworld/models/controlnet.ts). */
+  residuals?: boolean;
 }
 
 /** Text prior weights [768, K]: BETA on the colour and shape concept dimensions of each prototype. */
@@ -57,6 +60,7 @@ export function buildUnet(protoLatents: Float32Array, opts: UnetOptions): Uint8A
   const sample = floatInput(g, 'sample', opts.io, ['batch', LATENT_CHANNELS, 'height', 'width']);
   const sigma = sigmaFromTimestep(g, opts);
   const hidden = floatInput(g, 'encoder_hidden_states', opts.io, ['batch', 'sequence', SD_HIDDEN]);
+  const residuals = opts.residuals ? declareResidualInputs(g, opts.io) : undefined;
 
   const s2 = g.op('Mul', [sigma, sigma]);
   const x = g.op('Mul', [sample, g.op('Sqrt', [g.op('Add', [s2, scalar(g, 1)])])]);
@@ -75,17 +79,22 @@ export function buildUnet(protoLatents: Float32Array, opts: UnetOptions): Uint8A
     coordinate_transformation_mode: A.s('half_pixel'),
   });
 
+  const { all, logPriorAll } = residuals ? controlComponents(g, z, concepts, logits, K, residuals) : { all: z, logPriorAll: logPrior };
+  const batched = residuals !== undefined;
+
   // ||x - z_k||^2 from the differences themselves: the expanded form cancels near a prototype.
-  const diff = g.op('Sub', [g.op('Unsqueeze', [x, g.i64('axis', [1])]), z]);
+  const diff = g.op('Sub', [g.op('Unsqueeze', [x, g.i64('axis', [1])]), all]);
   const dist = g.op('ReduceSumSquare', [diff], { axes: A.ints([2, 3, 4]), keepdims: A.i(0) });
   const variance = g.op('Add', [s2, scalar(g, TAU * TAU)]);
   const twoVar = g.op('Reshape', [g.op('Mul', [variance, scalar(g, 2)]), g.i64('shape', [-1, 1])]);
-  const logW = g.op('Sub', [logPrior, g.op('Div', [dist, twoVar])]);
+  const logW = g.op('Sub', [logPriorAll, g.op('Div', [dist, twoVar])]);
   const shifted = g.op('Sub', [logW, g.op('ReduceMax', [logW], { axes: A.ints([-1]), keepdims: A.i(1) })]);
   const w = g.op('Softmax', [shifted], { axis: A.i(-1) });
 
-  const zFlat = g.op('Reshape', [z, g.i64('shape', [K, -1])]);
-  const mean = g.op('Reshape', [g.op('MatMul', [w, zFlat]), g.op('Shape', [x])]);
+  // Shared prototypes [K, CHW], or per-row components [B, K', CHW] with the control's templates.
+  const mean = batched
+    ? g.op('Reshape', [g.op('MatMul', [g.op('Unsqueeze', [w, g.i64('axis', [1])]), g.op('Reshape', [all, g.i64('shape', [0, 0, -1])])]), g.op('Shape', [x])])
+    : g.op('Reshape', [g.op('MatMul', [w, g.op('Reshape', [z, g.i64('shape', [K, -1])])]), g.op('Shape', [x])]);
   // D = (1 - r) mean + r x with r = tau^2 / (sigma^2 + tau^2).
   const r = g.op('Div', [scalar(g, TAU * TAU), variance]);
   const denoised = g.op('Add', [mean, g.op('Mul', [r, g.op('Sub', [x, mean])])]);
@@ -97,5 +106,6 @@ export function buildUnet(protoLatents: Float32Array, opts: UnetOptions): Uint8A
     out = g.op('Div', [num, g.op('Sqrt', [g.op('Add', [s2, scalar(g, 1)])])]);
   }
   floatOutput(g, 'out_sample', out, opts.io, ['batch', LATENT_CHANNELS, 'height', 'width']);
-  return g.toBytes({ docString: `toyworld analytic U-Net (${opts.prediction}, timestep ${opts.timestep}, ${opts.io})` });
+  const kind = opts.residuals ? 'analytic U-Net with ControlNet residual inputs' : 'analytic U-Net';
+  return g.toBytes({ docString: `toyworld ${kind} (${opts.prediction}, timestep ${opts.timestep}, ${opts.io})` });
 }
