@@ -103,6 +103,11 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
       for (const l of links) {
         if (nets.has(l.net)) continue;
         const s = await l.net.session.get();
+        const takes = new Set(s.inputs.map((m) => m.name));
+        if (!takes.has('sample') || !takes.has('controlnet_cond')) {
+          const adapter = s.inputs.length === 1 ? ' (an image-only model such as a T2I-Adapter, which latentflow does not support: docs/diffusion.md)' : '';
+          throw new ControlNetError(`'${l.net.name}' is not a ControlNet: it takes ${[...takes].join(', ')}, not sample + controlnet_cond${adapter}`);
+        }
         const b = bindControlNetOutputs(s.outputs);
         const problems = residualMismatches(b, s.outputs, ub, us.inputs);
         if (problems.length > 0) {

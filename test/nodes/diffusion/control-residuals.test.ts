@@ -5,6 +5,8 @@ import { UNetQueue } from '../../../runtime/batching/unet-queue.js';
 import { ModelSampling } from '../../../sampling/model-sampling.js';
 import { ControlNetError, applyControlToUncond, makeControlRunner } from '../../../nodes/diffusion/control-residuals.js';
 import type { CondEntry, ControlLink, ControlNetModel, DiffusionModel } from '../../../sockets/index.js';
+import type { DiffusionSession } from '../../../runtime/session-handle.js';
+import type { IoMeta } from '../../../runtime/io-meta.js';
 
 const never: SessionSource = { session: () => Promise.reject(new Error('not opened in this test')) };
 const net = (name: string, crossAttentionDim?: number): ControlNetModel => ({ name, session: new SessionHandle(never, `/x/${name}`), crossAttentionDim });
@@ -59,5 +61,65 @@ describe('applyControlToUncond (ControlNetApply)', () => {
     expect(applyControlToUncond([entry(l)], neg)).toBe(neg);
     const own = [entry(link(net('b')))];
     expect(applyControlToUncond([entry(l, { controlApplyToUncond: true })], own)).toBe(own);
+  });
+});
+
+/** A session with declared I/O whose run is given (the structural DiffusionSession). */
+function fakeSession(inputs: string[], outputs: string[], run: (feeds: Record<string, Tensor>) => Record<string, Tensor>): DiffusionSession {
+  const meta = (name: string): IoMeta => ({ name, dtype: 'float32', shape: [], shapeKnown: false });
+  return { inputs: inputs.map(meta), outputs: outputs.map(meta), run: async (feeds) => run(feeds as Record<string, Tensor>) };
+}
+
+function sourceOf(sessions: Record<string, DiffusionSession>): SessionSource {
+  return { session: async (p) => sessions[p]! };
+}
+
+describe('ControlRunner.submit', () => {
+  const rows = 2;
+  const request = {
+    sample: new Tensor('float32', new Float32Array(rows * 4 * 2 * 2).fill(0.5), [rows, 4, 2, 2]),
+    timesteps: Float64Array.of(500, 500),
+    encoderHiddenStates: new Tensor('float32', new Float32Array(rows * 2 * 32), [rows, 2, 32]),
+  };
+  const embeds = request.encoderHiddenStates;
+  const UNET_IN = ['sample', 'timestep', 'encoder_hidden_states', 'down_block_0', 'down_block_1', 'mid_block_additional_residual'];
+
+  function setup(cnOutputs: string[], value: (name: string) => number, cnInputs = ['sample', 'timestep', 'encoder_hidden_states', 'controlnet_cond']) {
+    const seen: Record<string, Tensor>[] = [];
+    const cn = fakeSession(cnInputs, cnOutputs, (f) => {
+      expect(f.controlnet_cond!.shape).toEqual([rows, 3, 16, 16]);
+      return Object.fromEntries(cnOutputs.map((n) => [n, new Tensor('float32', new Float32Array(rows * 2 * 2 * 2).fill(value(n)), [rows, 2, 2, 2])]));
+    });
+    const unet = fakeSession(UNET_IN, ['out_sample'], (f) => {
+      seen.push(f);
+      return { out_sample: new Tensor('float32', new Float32Array(f.sample!.size), f.sample!.shape) };
+    });
+    const source = sourceOf({ '/cn': cn, '/cnet': unet });
+    const m = { ...model(true), residualUnet: new UNetQueue(new SessionHandle(source, '/cnet')) } as DiffusionModel;
+    const net: ControlNetModel = { name: 'cn', session: new SessionHandle(source, '/cn') };
+    return { m, net, seen };
+  }
+
+  it('feeds the residual U-Net the sum of each link output times its strength, bound by name', async () => {
+    const { m, net, seen } = setup(['down_block_1', 'down_block_0', 'mid_block_res_sample'], (n) => (n === 'down_block_0' ? 1 : n === 'down_block_1' ? 10 : 100));
+    const a: ControlLink = { net, hint, strength: 0.5, start: 0, end: 1 };
+    const b: ControlLink = { net, hint, strength: 2, start: 0, end: 1, previous: a };
+    const r = makeControlRunner(m, [entry(b)])!;
+    await r.submit(r.active(b, 5), { request, embeds, entries: 2 });
+    const f = seen[0]!;
+    expect(f.down_block_0!.data[0]).toBeCloseTo(2.5, 6);
+    expect(f.down_block_1!.data[0]).toBeCloseTo(25, 6);
+    expect(f.mid_block_additional_residual!.data[0]).toBeCloseTo(250, 6);
+  });
+
+  it('refuses a ControlNet whose residual count does not fit, and an image-only model (T2I-Adapter)', async () => {
+    const short = setup(['down_block_0', 'mid_block_res_sample'], () => 1);
+    const l: ControlLink = { net: short.net, hint, strength: 1, start: 0, end: 1 };
+    const r = makeControlRunner(short.m, [entry(l)])!;
+    await expect(r.submit([l], { request, embeds, entries: 2 })).rejects.toThrow(/'cn' does not fit the residual U-Net of 'ck'.*gives 1 down-block residuals but the U-Net takes 2/);
+    const adapter = setup(['f0', 'f1', 'f2'], () => 1, ['input']);
+    const la: ControlLink = { net: adapter.net, hint, strength: 1, start: 0, end: 1 };
+    const ra = makeControlRunner(adapter.m, [entry(la)])!;
+    await expect(ra.submit([la], { request, embeds, entries: 2 })).rejects.toThrow(/'cn' is not a ControlNet: it takes input.*T2I-Adapter/);
   });
 });
