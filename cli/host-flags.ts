@@ -1,4 +1,5 @@
 import { createHost, type Host, type HostOptions } from '../host/host.js';
+import type { DeviceRequest } from '../runtime/devices.js';
 
 /** Folder and memory flags shared by run, serve and the batch commands. */
 export interface HostFlags {
@@ -8,6 +9,7 @@ export interface HostFlags {
   modelsDir?: string;
   memoryBudget?: number;
   memoryLimit?: number;
+  device?: DeviceRequest;
 }
 
 export function hostOptions(flags: HostFlags): HostOptions {
@@ -18,6 +20,7 @@ export function hostOptions(flags: HostFlags): HostOptions {
     modelsDir: flags.modelsDir,
     memoryBudgetBytes: flags.memoryBudget !== undefined ? Math.round(flags.memoryBudget * 2 ** 30) : undefined,
     memoryLimitBytes: flags.memoryLimit !== undefined ? Math.round(flags.memoryLimit * 2 ** 30) : undefined,
+    device: flags.device,
   };
 }
 

@@ -4,6 +4,8 @@ import { Engine, Services, localFiles, type FileAccess, type NodeDefinition } fr
 import { createRegistry } from './registry.js';
 import { FOLDERS, MODEL_POOL, type Folders } from '../runtime/services.js';
 import { ModelPool } from '../runtime/model-pool.js';
+import type { DeviceRequest } from '../runtime/devices.js';
+import { selectDevice } from '../runtime/device-select.js';
 import { StepScheduler, type SchedulerOptions } from '../runtime/batching/index.js';
 import { MEMORY_LIMIT, defaultMemoryLimit } from './memory-admission.js';
 import { RuntimeConfigError } from '../runtime/errors.js';
@@ -23,6 +25,8 @@ export interface HostOptions {
    * this are refused. Default: 75% of RAM (defaultMemoryLimit); 0 turns the check off.
    */
   memoryLimitBytes?: number;
+  /** Execution device of the sessions (`--device`; default cpu). A device that cannot run fails createHost. */
+  device?: DeviceRequest;
   /** Node concurrency inside one job. */
   concurrency?: number;
   /** Cross-job U-Net batching of the jobs this host runs at once (docs/scheduling.md). */
@@ -74,12 +78,20 @@ export async function createHost(opts: HostOptions = {}): Promise<Host> {
   if (opts.cleanTemp) await rm(folders.temp, { recursive: true, force: true });
   for (const dir of [folders.models, folders.input, folders.output, folders.temp, folders.data]) await mkdir(dir, { recursive: true });
   const services = new Services().set(FOLDERS, folders);
-  const pool = new ModelPool({ memoryBudgetBytes: opts.memoryBudgetBytes });
+  const pool = new ModelPool({ memoryBudgetBytes: opts.memoryBudgetBytes, log: opts.log ?? ((m) => process.stderr.write(`${m}\n`)) });
   services.set(MODEL_POOL, pool);
   const limit = opts.memoryLimitBytes ?? defaultMemoryLimit();
   if (!Number.isFinite(limit) || limit < 0) throw new RuntimeConfigError(`the memory limit must be a non-negative number of bytes, got ${limit}`);
   if (limit > 0) services.set(MEMORY_LIMIT, limit);
   onHostClose(services, () => pool.close());
+  if (opts.device) {
+    try {
+      pool.useDevice(await selectDevice(opts.device, (d) => pool.probe(d)));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+  }
   await opts.services?.(services, folders);
   const files = opts.files ? opts.files(folders) : localFiles({ input: folders.input, output: folders.output, temp: folders.temp });
   const engine = new Engine({ registry: createRegistry(opts.extraNodes), services, files, concurrency: opts.concurrency, log: opts.log });

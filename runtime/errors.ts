@@ -1,5 +1,6 @@
 import type { IoMeta, TensorMap } from './io-meta.js';
 import { describeMeta, describeTensor } from './io-meta.js';
+import { DeviceDtypeError, DeviceUnavailableError } from './devices.js';
 
 /** The feeds do not fit the session's declared inputs (name, element type or shape). */
 export class SessionFeedError extends Error {
@@ -88,6 +89,8 @@ const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
   WorkerCrashedError,
   SessionClosedError,
   ResidentTensorError,
+  DeviceUnavailableError,
+  DeviceDtypeError,
 };
 
 export function toWireError(e: unknown): WireError {

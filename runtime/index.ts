@@ -19,3 +19,5 @@ export {
 export { float16ToFloat32, float32ToFloat16, fromHalf, toHalf } from './float16.js';
 export { inspectModelFile } from './model-file.js';
 export type { ModelFileInfo } from './model-file.js';
+export { CPU, DEVICE_KINDS, DeviceDtypeError, DeviceSpecError, DeviceUnavailableError, formatDevice, parseDevice } from './devices.js';
+export type { ActiveDevice, Device, DeviceCapabilities, DeviceKind, DeviceRequest } from './devices.js';

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { SessionClosedError, toWireError } from './errors.js';
-import { OnnxSession } from './onnx-session.js';
+import { OnnxSession, probeDevice } from './onnx-session.js';
 import { ResidentStore } from './resident-store.js';
 import type { FromWorker, ToWorker } from './wire.js';
 import { packTensors, unpackTensor, unpackTensors } from './wire.js';
@@ -52,6 +52,10 @@ async function handle(m: Exclude<ToWorker, { type: 'crash' }>): Promise<void> {
     }
     case 'keep': {
       reply({ type: 'kept', id: m.id, handle: residents.keep(unpackTensor(m.tensor)) });
+      return;
+    }
+    case 'probe': {
+      reply({ type: 'probed', id: m.id, capabilities: await probeDevice(m.device) });
       return;
     }
     case 'drop': {

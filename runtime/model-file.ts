@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ModelLoadError, UnsafeExternalDataError } from './errors.js';
 import type { Dim, IoMeta } from './io-meta.js';
 import { elementTypeFromOnnx } from './io-meta.js';
-import { DataLocation, onnxReaderType } from './onnx-proto.js';
+import { DataLocation, DataType, onnxReaderType } from './onnx-proto.js';
 import type { ProtoObject } from './proto-file-reader.js';
 import { decodeProtoFile, numberField, objectField, objectList, stringField } from './proto-file-reader.js';
 
@@ -20,6 +20,19 @@ export interface ModelFileInfo {
   readonly externalFiles: readonly string[];
   /** Memory estimate: the file's size plus its external data files' sizes. */
   readonly bytes: number;
+  /** Any float16 tensor, graph input/output or Cast to float16: the model computes in float16 somewhere. */
+  readonly usesFloat16: boolean;
+}
+
+/** True when the graph (or a subgraph) holds float16 data or casts to it. */
+function computesInFloat16(graph: ProtoObject): boolean {
+  for (const t of tensorsOf(graph)) if (numberField(t, 'data_type') === DataType.FLOAT16) return true;
+  for (const node of objectList(graph, 'node')) {
+    if (stringField(node, 'op_type') !== 'Cast') continue;
+    const to = objectList(node, 'attribute').find((a) => stringField(a, 'name') === 'to');
+    if (to && numberField(to, 'i') === DataType.FLOAT16) return true;
+  }
+  return false;
 }
 
 function ioMeta(v: ProtoObject): IoMeta {
@@ -115,11 +128,8 @@ export function inspectModelFile(modelPath: string): ModelFileInfo {
   const initializers = new Set(objectList(graph, 'initializer').map((t) => stringField(t, 'name')));
   let bytes = size;
   for (const f of external) bytes += statSync(f).size;
-  return {
-    path: modelPath,
-    inputs: objectList(graph, 'input').map(ioMeta).filter((m) => !initializers.has(m.name)),
-    outputs: objectList(graph, 'output').map(ioMeta),
-    externalFiles: [...external],
-    bytes,
-  };
+  const inputs = objectList(graph, 'input').map(ioMeta).filter((m) => !initializers.has(m.name));
+  const outputs = objectList(graph, 'output').map(ioMeta);
+  const usesFloat16 = [...inputs, ...outputs].some((m) => m.dtype === 'float16') || computesInFloat16(graph);
+  return { path: modelPath, inputs, outputs, externalFiles: [...external], bytes, usesFloat16 };
 }

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeConfigError, SessionClosedError } from './errors.js';
+import { CPU, DeviceDtypeError, formatDevice, type ActiveDevice, type Device, type DeviceCapabilities } from './devices.js';
 import type { SessionOptions } from './onnx-session-options.js';
 import type { ModelSession } from './session-client.js';
 import { RemoteSession, SessionClient } from './session-client.js';
@@ -19,10 +20,14 @@ export interface ModelPoolOptions {
   /** Worker threads hosting sessions. */
   workers?: number;
   session?: SessionOptions;
+  /** Told when `auto` moves sessions off a failed device. */
+  log?: (message: string) => void;
 }
 
 export interface PooledSessionStats {
   path: string;
+  /** `cpu`, `webgpu`, `cuda:1`, ... */
+  device: string;
   bytes: number;
   loaded: boolean;
   inFlight: number;
@@ -60,11 +65,14 @@ export class ModelPool {
   private loads = 0;
   private evictions = 0;
   private closed = false;
+  private active: ActiveDevice = { device: CPU, requested: CPU, skipped: [] };
+  private readonly log: (message: string) => void;
 
   constructor(opts: ModelPoolOptions = {}) {
     const budget = opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
     if (!Number.isFinite(budget) || budget <= 0) throw new RuntimeConfigError(`memory budget must be a positive number of bytes, got ${budget}`);
     this.budgetBytes = budget;
+    this.log = opts.log ?? (() => undefined);
     this.client = new SessionClient({
       workers: opts.workers,
       session: opts.session,
@@ -73,7 +81,38 @@ export class ModelPool {
         this.enforce(this.budgetBytes, s);
       },
       onIdle: (s) => this.enforce(this.budgetBytes, s),
+      onRunFailed: (s, e) => this.deviceFailed(s, e),
     });
+  }
+
+  /** The device new sessions load on unless a loader asks for another (host/device.ts chooses it). */
+  get device(): ActiveDevice {
+    return this.active;
+  }
+
+  useDevice(active: ActiveDevice): void {
+    this.active = active;
+  }
+
+  /** Checks in a worker that a device can run a model (DeviceUnavailableError otherwise). */
+  probe(device: Device): Promise<DeviceCapabilities> {
+    return this.client.probe(device);
+  }
+
+  /**
+   * Under `auto`, a run that fails on a GPU device (device lost, provider error, dead worker) moves every
+   * session on that device to the CPU: the failing job has its error, the next job runs on the CPU.
+   * An explicitly chosen device is never left silently.
+   */
+  private deviceFailed(s: RemoteSession, e: Error): void {
+    const failed = s.device;
+    if (this.active.requested.kind !== 'auto' || failed.kind === 'cpu' || this.active.device.kind === 'cpu') return;
+    const reason = `${e.name}: ${e.message.split('\n')[0]}`;
+    this.active = { ...this.active, device: CPU, fellBackFrom: { device: failed, reason } };
+    this.log(`latentflow: ${formatDevice(failed)} failed (${reason}); auto moves sessions to the cpu`);
+    for (const other of this.sessions()) {
+      if (other.device.kind === failed.kind && other.device.index === failed.index) other.retarget({ ...other.options, device: CPU });
+    }
   }
 
   /**
@@ -109,7 +148,18 @@ export class ModelPool {
     // Make room for at least the file itself before the worker reads it; external data is counted after.
     const fileBytes = await stat(file).then((st) => st.size, () => 0);
     this.enforce(this.budgetBytes - fileBytes);
-    return this.client.load(file, options);
+    // The pool's device is the default; a loader's own `device` (CLIPLoader's "cpu") wins.
+    const { device, capabilities, requested } = this.active;
+    if (device.kind === 'cpu' || options?.device?.kind === 'cpu') return this.client.load(file, options);
+    const onDevice: SessionOptions = { device, ...(capabilities?.float16 === false ? { deviceFloat16: false } : {}), ...options };
+    try {
+      return await this.client.load(file, onDevice);
+    } catch (e) {
+      // `auto` runs what the device cannot compute (float16 on an adapter without it) on the CPU; a named device refuses.
+      if (!(e instanceof DeviceDtypeError) || requested.kind !== 'auto') throw e;
+      this.log(`latentflow: ${path.basename(path.dirname(file))}/${path.basename(file)} runs on the cpu: ${e.message.split(';')[0]}`);
+      return this.client.load(file, { ...options, device: CPU });
+    }
   }
 
   private sessions(): RemoteSession[] {
@@ -150,7 +200,7 @@ export class ModelPool {
     return {
       budgetBytes: this.budgetBytes,
       residentBytes: this.resident(),
-      sessions: this.sessions().map((s) => ({ path: s.path, bytes: s.bytes, loaded: s.loaded, inFlight: s.inFlight })),
+      sessions: this.sessions().map((s) => ({ path: s.path, device: formatDevice(s.device), bytes: s.bytes, loaded: s.loaded, inFlight: s.inFlight })),
       loads: this.loads,
       evictions: this.evictions,
     };
@@ -161,6 +211,12 @@ export class ModelPool {
     const idle = this.sessions().filter((s) => s.loaded && s.inFlight === 0);
     this.evictions += idle.length;
     await Promise.all(idle.map((s) => s.release()));
+  }
+
+  /** Fault drill: kills the worker hosting the loaded session(s) of `modelPath` (tests of crash and device-loss handling). */
+  faultDrill(modelPath: string): void {
+    const file = path.resolve(modelPath);
+    for (const s of this.sessions()) if (s.path === file && s.loaded) this.client.faultDrill(s);
   }
 
   /** Terminates the workers; every session becomes unusable. */

@@ -1,7 +1,12 @@
 import { availableParallelism } from 'node:os';
+import type { Device } from './devices.js';
 
-/** Options for creating onnxruntime sessions (CPU execution provider). */
+/** Options for creating onnxruntime sessions. */
 export interface SessionOptions {
+  /** Execution provider (default: the CPU). Operators the provider lacks run on the CPU, as onnxruntime places them. */
+  device?: Device;
+  /** False when the device's probe found no float16 support: float16 models are refused before loading. */
+  deviceFloat16?: boolean;
   /** Threads for one operator; defaults to DEFAULT_INTRA_OP_THREADS. */
   intraOpNumThreads?: number;
   /** Pin symbolic dims (e.g. { batch: 2, height: 64 }) so onnxruntime can plan memory and kernels. */

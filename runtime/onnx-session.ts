@@ -2,6 +2,9 @@
  * The one module that imports onnxruntime-node. It runs inside inference workers (and in benchmarks
  * that contrast main-thread inference); everything else talks to sessions through session-client.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceError, ModelLoadError, feedReport } from './errors.js';
 import { adaptFeeds, fromSessionOutput, planOutputs } from './feeds.js';
@@ -10,10 +13,15 @@ import { narrowFeeds, toElementType } from './io-meta.js';
 import { inspectModelFile } from './model-file.js';
 import type { SessionOptions } from './onnx-session-options.js';
 import { DEFAULT_INTRA_OP_THREADS } from './onnx-session-options.js';
+import {
+  CPU, DeviceDtypeError, DeviceUnavailableError, formatDevice, installHint, platformProblem, providerConfig, type Device, type DeviceCapabilities,
+} from './devices.js';
+import { PROBE_INPUT, PROBE_OUTPUT, probeModelBytes } from './probe-model.js';
 
 function ortOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: ['cpu'],
+    // onnxruntime places operators the provider lacks on its CPU provider by itself (no entry needed).
+    executionProviders: [providerConfig(o.device ?? CPU)],
     intraOpNumThreads: o.intraOpNumThreads ?? DEFAULT_INTRA_OP_THREADS,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -55,11 +63,18 @@ export class OnnxSession {
 
   static async create(modelPath: string, options: SessionOptions = {}): Promise<OnnxSession> {
     const info = inspectModelFile(modelPath);
+    if (info.usesFloat16 && options.device && options.deviceFloat16 === false) {
+      throw new DeviceDtypeError(
+        `${modelPath} computes in float16, which device ${formatDevice(options.device)} cannot run here (its adapter lacks float16 shaders, as SwiftShader does); `
+        + 'use a float32 export, --device cpu or --device auto (which runs such models on the CPU), or CLIPLoader\'s device "cpu" for a text encoder',
+      );
+    }
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, ortOptions(options));
     } catch (e) {
-      throw new ModelLoadError(`onnxruntime cannot load ${modelPath}: ${e instanceof Error ? e.message : String(e)}`);
+      const on = options.device && options.device.kind !== 'cpu' ? ` on ${formatDevice(options.device)}` : '';
+      throw new ModelLoadError(`onnxruntime cannot load ${modelPath}${on}: ${e instanceof Error ? e.message : String(e)}`);
     }
     let inputs: IoMeta[];
     let outputs: IoMeta[];
@@ -102,4 +117,50 @@ export class OnnxSession {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * The CUDA provider is a shared library next to onnxruntime-node's binding, present only when the package
+ * was installed with the cuda12 flag. Looking first spares the user onnxruntime's own loader error.
+ */
+function missingCudaProvider(): string | undefined {
+  const binding = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const dir = path.join(path.dirname(binding), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  const lib = path.join(dir, 'libonnxruntime_providers_cuda.so');
+  return existsSync(lib) ? undefined : `onnxruntime-node was installed without its CUDA provider (no ${lib})`;
+}
+
+async function runProbe(device: Device, float16: boolean): Promise<void> {
+  let session: ort.InferenceSession | undefined;
+  try {
+    // NOTE: fatal-only logging: a failing probe is an expected answer, reported by its exception.
+    session = await ort.InferenceSession.create(probeModelBytes(float16), { ...ortOptions({ device, intraOpNumThreads: 1 }), graphOptimizationLevel: 'disabled', logSeverityLevel: 4 });
+    const x = new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [1, 4]);
+    const y = (await session.run({ [PROBE_INPUT]: x }))[PROBE_OUTPUT];
+    const got = Array.from(y.data as Float32Array);
+    if (got.join() !== '2,4,6,8') throw new Error(`the probe computed [${got.join(', ')}] instead of [2, 4, 6, 8]`);
+  } finally {
+    await session?.release();
+  }
+}
+
+/**
+ * Proves a device can run: a session of the probe model (y = x + x) on it, one run, values checked; then
+ * the same in float16, to learn whether float16 models can run there. Throws DeviceUnavailableError
+ * saying why and how to get the provider.
+ */
+export async function probeDevice(device: Device): Promise<DeviceCapabilities> {
+  const name = formatDevice(device);
+  const impossible = platformProblem(device.kind);
+  if (impossible) throw new DeviceUnavailableError(`device ${name} is not available: ${impossible}`);
+  const missing = device.kind === 'cuda' ? missingCudaProvider() : undefined;
+  if (missing) throw new DeviceUnavailableError(`device ${name} is not usable: ${missing}\nTo get it: ${installHint('cuda')}`);
+  try {
+    await runProbe(device, false);
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).trim();
+    throw new DeviceUnavailableError(`device ${name} is not usable: ${why}\nTo get it: ${installHint(device.kind)}`);
+  }
+  const float16 = await runProbe(device, true).then(() => true, () => false);
+  return { float16 };
 }

@@ -14,6 +14,7 @@ import {
 import type { FeedMap, IoMeta, TensorMap } from './io-meta.js';
 import { narrowTensor } from './io-meta.js';
 import type { SessionOptions } from './onnx-session-options.js';
+import { CPU, type Device, type DeviceCapabilities } from './devices.js';
 import type { ResidentHost } from './resident.js';
 import { ResidentTensor } from './resident.js';
 import type { SessionFeeds, TransferChoice } from './send-feeds.js';
@@ -64,6 +65,8 @@ export interface SessionClientOptions {
   onLoaded?: (s: RemoteSession) => void;
   /** Called when a session has no run in flight any more. */
   onIdle?: (s: RemoteSession) => void;
+  /** Called when a run fails inside onnxruntime or its worker dies (before the caller sees the error). */
+  onRunFailed?: (s: RemoteSession, e: Error) => void;
 }
 
 /** Orders uses across sessions without ties (for least-recently-used eviction). */
@@ -208,6 +211,7 @@ export class RemoteSession implements StackingSession {
   private sessionId = 0;
   private generation = -1;
   private reloading: Promise<void> | undefined;
+  private loadedWith: SessionOptions | undefined;
 
   constructor(
     private readonly client: SessionClient,
@@ -215,12 +219,36 @@ export class RemoteSession implements StackingSession {
     readonly inputs: readonly IoMeta[],
     readonly outputs: readonly IoMeta[],
     readonly bytes: number,
-    /** Options this session was created with (reused when it reloads). */
-    readonly options: SessionOptions,
+    /** Options this session was created with (reused when it reloads; `retarget` changes them). */
+    private sessionOptions: SessionOptions,
   ) {}
 
+  get options(): SessionOptions {
+    return this.sessionOptions;
+  }
+
+  /** The device this session runs on (or will run on when it reloads). */
+  get device(): Device {
+    return this.sessionOptions.device ?? CPU;
+  }
+
+  /**
+   * Moves the session to other options (another device): it is released when idle and reloads with them
+   * on its next run, so holders of this proxy (cached loader outputs) follow without knowing.
+   */
+  retarget(options: SessionOptions): void {
+    this.sessionOptions = options;
+    if (this.inFlight === 0) void this.release().catch(() => undefined);
+  }
+
+  /** @internal True when the loaded copy was made with options the session no longer has. */
+  get stale(): boolean {
+    return this.loaded && this.loadedWith !== this.sessionOptions;
+  }
+
   /** @internal Records where the session lives. */
-  attach(slot: WorkerSlot, sessionId: number): void {
+  attach(slot: WorkerSlot, sessionId: number, options: SessionOptions): void {
+    this.loadedWith = options;
     this.slot = slot;
     this.sessionId = sessionId;
     this.generation = slot.generation;
@@ -258,6 +286,9 @@ export class RemoteSession implements StackingSession {
         const m = await slot.call({ type: 'run', sessionId, feeds: wire, rows, outputs: opts.outputs }, transfer);
         if (m.type !== 'result') throw unexpected(m, 'run');
         return unpackTensors(m.tensors);
+      } catch (e) {
+        if (e instanceof InferenceError || e instanceof WorkerCrashedError) this.client.runFailed(this, e);
+        throw e;
       } finally {
         this.inFlight--;
         this.lastUsed = ++useClock;
@@ -315,11 +346,11 @@ export class RemoteSession implements StackingSession {
 export class SessionClient {
   private readonly slots: WorkerSlot[];
   private readonly sessionOptions: SessionOptions;
-  private readonly hooks: Pick<SessionClientOptions, 'onLoaded' | 'onIdle'>;
+  private readonly hooks: Pick<SessionClientOptions, 'onLoaded' | 'onIdle' | 'onRunFailed'>;
   private closed = false;
 
   constructor(opts: SessionClientOptions = {}) {
-    this.hooks = { onLoaded: opts.onLoaded, onIdle: opts.onIdle };
+    this.hooks = { onLoaded: opts.onLoaded, onIdle: opts.onIdle, onRunFailed: opts.onRunFailed };
     const n = opts.workers ?? DEFAULT_WORKERS;
     if (!Number.isInteger(n) || n < 1) throw new RuntimeConfigError(`workers must be a positive integer, got ${n}`);
     this.slots = Array.from({ length: n }, (_, i) => new WorkerSlot(i));
@@ -344,7 +375,7 @@ export class SessionClient {
     const merged = { ...this.sessionOptions, ...options };
     const { slot, m } = await this.loadInto(path, merged);
     const s = new RemoteSession(this, path, m.inputs, m.outputs, m.bytes, merged);
-    s.attach(slot, m.sessionId);
+    s.attach(slot, m.sessionId, merged);
     s.touch();
     this.hooks.onLoaded?.(s);
     return s;
@@ -352,14 +383,29 @@ export class SessionClient {
 
   /** @internal Loads the session again after its worker died or it was released. */
   async reload(s: RemoteSession): Promise<void> {
-    const { slot, m } = await this.loadInto(s.path, s.options);
-    s.attach(slot, m.sessionId);
+    const options = s.options;
+    const { slot, m } = await this.loadInto(s.path, options);
+    s.attach(slot, m.sessionId, options);
     this.hooks.onLoaded?.(s);
   }
 
   /** @internal */
   idle(s: RemoteSession): void {
+    if (s.stale) void s.release().catch(() => undefined);
     this.hooks.onIdle?.(s);
+  }
+
+  /** @internal */
+  runFailed(s: RemoteSession, e: Error): void {
+    this.hooks.onRunFailed?.(s, e);
+  }
+
+  /** Checks in a worker that `device` can run a model; throws DeviceUnavailableError saying why and how to get it. */
+  async probe(device: Device): Promise<DeviceCapabilities> {
+    if (this.closed) throw new SessionClosedError('cannot probe a device: the inference workers were closed');
+    const m = await this.pickSlot().call({ type: 'probe', device });
+    if (m.type !== 'probed') throw unexpected(m, 'probe');
+    return m.capabilities;
   }
 
   /** Fault drill: makes the worker hosting `s` die of an uncaught error. */

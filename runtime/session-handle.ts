@@ -3,6 +3,7 @@
  * (worker-thread proxies from a memory-budgeted pool) satisfies it, and so does a plain session in tests.
  */
 import type { FeedMap, IoMeta, TensorMap } from './io-meta.js';
+import type { SessionOptions } from './onnx-session-options.js';
 
 export interface SessionRunOptions {
   /** Alias groups, one per wanted output; results are keyed by each group's first name. */
@@ -18,7 +19,7 @@ export interface DiffusionSession {
 
 /** Hands out sessions by model file path (the model pool; loads once and shares). */
 export interface SessionSource {
-  session(modelPath: string): Promise<DiffusionSession>;
+  session(modelPath: string, options?: SessionOptions): Promise<DiffusionSession>;
 }
 
 /** A lazily opened session of one model file: nothing loads until the first call needs it. */
@@ -28,10 +29,12 @@ export class SessionHandle {
   constructor(
     private readonly source: SessionSource,
     readonly path: string,
+    /** Per-loader session options, e.g. CLIPLoader's `device: cpu` (runtime/devices.ts). */
+    private readonly options?: SessionOptions,
   ) {}
 
   get(): Promise<DiffusionSession> {
-    this.opened ??= this.source.session(this.path).catch((e: unknown) => {
+    this.opened ??= (this.options ? this.source.session(this.path, this.options) : this.source.session(this.path)).catch((e: unknown) => {
       this.opened = undefined;
       throw e;
     });

@@ -2,6 +2,7 @@
 import type { WireError } from './errors.js';
 import type { AnyTensor, IoMeta, TensorMap } from './io-meta.js';
 import type { SessionOptions } from './onnx-session-options.js';
+import type { Device, DeviceCapabilities } from './devices.js';
 import type { DType } from './tensor.js';
 import { Tensor } from './tensor.js';
 
@@ -33,6 +34,8 @@ export type ToWorker =
   /** Stores a tensor in the worker for later runs to name by handle. */
   | { type: 'keep'; id: number; tensor: WireTensor }
   | { type: 'drop'; id: number; handles: number[] }
+  /** Checks that a device can run a model (onnx-session.ts probeDevice). */
+  | { type: 'probe'; id: number; device: Device }
   /** Fault drill: the worker throws an uncaught error and dies (tests and crash-recovery checks). */
   | { type: 'crash' };
 
@@ -42,6 +45,7 @@ export type FromWorker =
   | { type: 'released'; id: number }
   | { type: 'kept'; id: number; handle: number }
   | { type: 'dropped'; id: number }
+  | { type: 'probed'; id: number; capabilities: DeviceCapabilities }
   | { type: 'error'; id: number; error: WireError };
 
 /**

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Engine } from '../engine/index.js';
-import type { Folders } from '../runtime/services.js';
+import { MODEL_POOL, type Folders } from '../runtime/services.js';
 import type { JobStore } from './store.js';
 import type { JobRunner } from './runner.js';
 import type { WsHub } from './ws-hub.js';
@@ -58,7 +58,7 @@ const ROUTES: Record<string, Route> = {
   'POST /interrupt': async (ctx, req) => (interrupt(ctx, await readJsonObject(req)), NO_BODY),
   'POST /free': async (ctx, req) => (await free(ctx, await readJsonObject(req)), NO_BODY),
   'GET /object_info': async (ctx) => ctx.engine.objectInfo(),
-  'GET /system_stats': async () => systemStats(),
+  'GET /system_stats': async (ctx) => systemStats(ctx.engine.services.tryGet(MODEL_POOL)?.device),
   'GET /embeddings': async (ctx) => embeddings(ctx.folders),
   'GET /models': async (ctx) => modelFolders(ctx.folders),
   'GET /extensions': async () => [],

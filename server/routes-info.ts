@@ -2,12 +2,13 @@ import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Folders } from '../runtime/services.js';
+import { CPU, deviceStats, type ActiveDevice } from '../runtime/devices.js';
 import { HttpError } from './http-util.js';
 
 const VERSION = '0.1.0';
 
-/** GET /system_stats in ComfyUI's shape; the one device is the CPU (ONNX Runtime's provider). */
-export function systemStats(): Record<string, unknown> {
+/** GET /system_stats in ComfyUI's shape; `devices` is the execution device sessions load on (runtime/devices.ts). */
+export function systemStats(device: ActiveDevice = { device: CPU, requested: CPU, skipped: [] }): Record<string, unknown> {
   const total = os.totalmem();
   const free = os.freemem();
   return {
@@ -22,7 +23,7 @@ export function systemStats(): Record<string, unknown> {
       embedded_python: false,
       argv: process.argv.slice(1),
     },
-    devices: [{ name: 'cpu', type: 'cpu', index: null, vram_total: total, vram_free: free, torch_vram_total: 0, torch_vram_free: 0 }],
+    devices: deviceStats(device, { total, free }),
   };
 }
 

@@ -9,7 +9,9 @@ import { formatValidationErrors } from '../print-validation.js';
 import { humanReporter, jsonReporter } from '../progress-reporter.js';
 import { openHost, hostOptions, type HostFlags } from '../host-flags.js';
 import { batchCommand, type BatchFlags } from '../batch/command.js';
-import { collect, positiveInt } from '../option-values.js';
+import { describeActive } from '../../runtime/devices.js';
+import { MODEL_POOL } from '../../runtime/services.js';
+import { collect, DEVICE_HELP, deviceOption, positiveInt } from '../option-values.js';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2 } as const;
 
@@ -35,6 +37,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   // A fresh clone's first run gets the toyworld pack and example inputs; an existing model folder is left alone.
   await ensureStarterFiles(resolveFolders(opts), { log: (m) => process.stderr.write(`${m}\n`) });
   const host = await openHost(opts);
+  if (opts.device && opts.device.kind !== 'cpu') process.stderr.write(`latentflow: ${describeActive(host.services.get(MODEL_POOL).device)}\n`);
   try {
     try {
       const loaded = await loadWorkflowFile(file, {
@@ -127,6 +130,7 @@ export function hostFlagsOn(cmd: Command): Command {
     .option('--input-dir <dir>', 'input folder (default <base-dir>/input)')
     .option('--models-dir <dir>', 'models folder (default <base-dir>/models)')
     .option('--memory-budget <GiB>', 'model memory budget in GiB', parseFloat)
-    .option('--memory-limit <GiB>', "refuse jobs whose estimated peak plus the loaded models exceed this (default 75% of RAM; 0 = no check)", parseFloat);
+    .option('--memory-limit <GiB>', "refuse jobs whose estimated peak plus the loaded models exceed this (default 75% of RAM; 0 = no check)", parseFloat)
+    .option('--device <device>', DEVICE_HELP, deviceOption);
 }
 

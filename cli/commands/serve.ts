@@ -4,6 +4,8 @@ import { loadCustomNodes } from '../custom-nodes.js';
 import { collect, positiveInt } from '../option-values.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
+import { describeActive } from '../../runtime/devices.js';
+import { MODEL_POOL } from '../../runtime/services.js';
 
 interface ServeFlags extends HostFlags {
   port: number;
@@ -48,7 +50,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     maxBatch: flags.maxBatch,
     redis: flags.redis !== undefined ? { url: flags.redis } : undefined,
   });
-  process.stdout.write(`latentflow: serving on ${server.url} (data in ${server.host.folders.data}; recovery ${server.recoveryMs.toFixed(1)} ms)\n`);
+  const device = describeActive(server.host.services.get(MODEL_POOL).device);
+  process.stdout.write(`latentflow: serving on ${server.url} (${device}; data in ${server.host.folders.data}; recovery ${server.recoveryMs.toFixed(1)} ms)\n`);
   // The editor keeps the token after the first visit to this address and drops it from the address bar.
   if (flags.token) process.stdout.write(`latentflow: editor at ${server.url}/?token=${encodeURIComponent(flags.token)}\n`);
   const stop = () => {

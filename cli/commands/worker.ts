@@ -4,6 +4,8 @@ import { collect, positiveInt } from '../option-values.js';
 import { hostOptions, type HostFlags } from '../host-flags.js';
 import { hostFlagsOn } from './run.js';
 import { redactUrl } from '../../scaleout/connection.js';
+import { describeActive } from '../../runtime/devices.js';
+import { MODEL_POOL } from '../../runtime/services.js';
 
 interface WorkerFlags extends HostFlags {
   redis: string;
@@ -26,7 +28,8 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     lockDurationMs: flags.lockDuration,
     stalledIntervalMs: flags.stalledInterval,
   });
-  process.stdout.write(`latentflow worker ${worker.id}: ready on ${redactUrl(flags.redis)} queue ${flags.queue ?? 'latentflow'}, ${flags.concurrency} at a time (output in ${worker.host.folders.output})\n`);
+  const device = describeActive(worker.host.services.get(MODEL_POOL).device);
+  process.stdout.write(`latentflow worker ${worker.id}: ready on ${redactUrl(flags.redis)} queue ${flags.queue ?? 'latentflow'}, ${flags.concurrency} at a time, ${device} (output in ${worker.host.folders.output})\n`);
   let stopping = false;
   const stop = () => {
     const force = stopping;

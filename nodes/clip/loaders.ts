@@ -10,6 +10,8 @@ import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { CLIP } from '../../sockets/index.js';
 import { CLIP_VISION } from './sockets.js';
 import { SessionHandle } from '../../runtime/session-handle.js';
+import { CPU } from '../../runtime/devices.js';
+import type { SessionOptions } from '../../runtime/onnx-session-options.js';
 import type { ClipModel } from '../../sockets/index.js';
 import { loadClipTokenizer } from '../../tokenizer/index.js';
 import { ClipModelError } from './errors.js';
@@ -62,10 +64,10 @@ function readLogitScale(folder: string): number {
   return typeof v === 'number' && Number.isFinite(v) ? Math.exp(v) : 100;
 }
 
-function textTower(folder: string, services: Services): ClipTextTower | undefined {
+function textTower(folder: string, services: Services, options?: SessionOptions): ClipTextTower | undefined {
   const file = firstExisting(folder, TEXT_FILES);
   if (!file) return undefined;
-  return { session: new SessionHandle(services.get(MODEL_POOL), file), tokenizer: loadClipTokenizer(folder) };
+  return { session: new SessionHandle(services.get(MODEL_POOL), file, options), tokenizer: loadClipTokenizer(folder) };
 }
 
 /** Opens a CLIP folder: sessions load lazily, on first use. */
@@ -96,12 +98,15 @@ export const CLIPVisionLoader = defineNode({
   },
 });
 
+/** ComfyUI's CLIPLoader `device` choices: the host's device, or the CPU. */
+export const CLIP_DEVICES = ['default', 'cpu'] as const;
+
 /** ComfyUI's CLIPLoader types; only the SD 1.x text-encoder framing applies to an ONNX CLIP text tower. */
 export const CLIP_LOADER_TYPES = ['stable_diffusion'] as const;
 
 /** The text tower of a CLIP folder as the CLIP socket CLIPTextEncode takes (last_hidden_state + text_embeds). */
-export function loadClipText(folder: string, name: string, services: Services): ClipModel {
-  const tower = textTower(folder, services);
+export function loadClipText(folder: string, name: string, services: Services, options?: SessionOptions): ClipModel {
+  const tower = textTower(folder, services, options);
   if (!tower) throw new ClipModelError(`${folder} has no ${TEXT_FILES.join(' or ')}`);
   return { name, textEncoder: tower.session, tokenizer: tower.tokenizer, layer: -1 };
 }
@@ -113,9 +118,11 @@ export const CLIPLoader = defineNode({
   version: '1.0.0',
   description: 'Loads the text tower of a CLIP folder in models/clip_vision/ as a CLIP text encoder.',
   inputs: { clip_name: COMBO(listClipText), type: COMBO(CLIP_LOADER_TYPES) },
+  // ComfyUI's CLIPLoader `device` (nodes.py): "cpu" keeps the text encoder off the GPU while the rest runs there.
+  optional: { device: COMBO(CLIP_DEVICES, { advanced: true }) },
   outputs: { CLIP },
-  run(ctx, { clip_name }) {
+  run(ctx, { clip_name, device }) {
     const folder = containedLexicalPath(clipVisionDir(ctx.services), clip_name);
-    return { CLIP: loadClipText(folder, clip_name, ctx.services) };
+    return { CLIP: loadClipText(folder, clip_name, ctx.services, device === 'cpu' ? { device: CPU } : undefined) };
   },
 });

@@ -34,6 +34,8 @@ describe('exit codes: 2 = invalid input (README), 1 = runtime error', () => {
       [['run'], /missing required argument 'workflow'/],
       [['validate'], /missing required argument/],
       [['run', wf, '--no-such-flag'], /unknown option '--no-such-flag'/],
+      [['run', wf, '--device', 'gpu'], /unknown device 'gpu': expected one of cpu, webgpu, cuda, dml, coreml, auto/],
+      [['serve', '--device', 'webgpu:2'], /webgpu takes no index/],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ];
     // Sequential: each case starts a Node process (the machine has 2 cores and others run tests too).
@@ -44,6 +46,17 @@ describe('exit codes: 2 = invalid input (README), 1 = runtime error', () => {
     }
     // Nothing was generated for a file that does not exist.
     expect(existsSync(path.join(base, 'models'))).toBe(false);
+  });
+
+  it('exits 1 naming the device and why when the asked-for provider cannot run here', { timeout: 120_000 }, async () => {
+    const base = tempDir('lf-exit-device-');
+    mkdirSync(path.join(base, 'models'));
+    const wf = path.join(base, 'wf.json');
+    writeFileSync(wf, JSON.stringify({ '1': { class_type: 'EmptyImage', inputs: { width: 8, height: 8, batch_size: 1, color: 0 } }, '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } }));
+    const other = process.platform === 'win32' ? 'coreml' : 'dml';
+    const r = await cli(['run', wf, '--device', other, '--base-dir', base], base);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`device ${other} is not available: .* only`));
   });
 
   it('keeps 1 for a runtime error: LoadImage of an image above the pixel limit', { timeout: 120_000 }, async () => {

@@ -7,13 +7,24 @@ import { float32Output } from '../../runtime/io-meta.js';
 import { inspectModelFile } from '../../runtime/model-file.js';
 import { OnnxSession } from '../../runtime/onnx-session.js';
 import { Tensor } from '../../runtime/tensor.js';
-import { bytesTensor, externalDataModel, idsModel, writeModel } from './fixtures/models.js';
+import { bytesTensor, externalDataModel, idsModel, unetModel, writeModel } from './fixtures/models.js';
+import { A } from '../../toyworld/onnx/builder.js';
+import { DataType } from '../../runtime/onnx-proto.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'lf-extdata-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const weights = Buffer.from(Float32Array.from([1, 2, 3, 4]).buffer);
 
 describe('inspectModelFile', () => {
+  it('tells float16 models (I/O, weights or a Cast to float16) from float32 ones', () => {
+    const dir = path.join(root, 'fp16');
+    expect(inspectModelFile(writeModel(dir, 'f32.onnx', idsModel('int64'))).usesFloat16).toBe(false);
+    expect(inspectModelFile(writeModel(dir, 'io.onnx', unetModel({ float: 'float16', timestep: 'int64', timestepShape: [], output: 'out_sample' }))).usesFloat16).toBe(true);
+    const cast = idsModel('int64');
+    cast.op('Cast', ['last_hidden_state'], { to: A.i(DataType.FLOAT16) });
+    expect(inspectModelFile(writeModel(dir, 'cast.onnx', cast)).usesFloat16).toBe(true);
+  });
+
   it('reads declared inputs and loads external data that stays inside the folder', async () => {
     const dir = path.join(root, 'ok', 'unet');
     mkdirSync(path.join(dir, 'sub'), { recursive: true });

@@ -45,6 +45,8 @@ describe('CLIP loaders', () => {
     expect(info.CLIPVisionEncode?.input.required.crop?.[0]).toEqual(['center', 'none']);
     expect(info.CLIPVisionEncode?.output).toEqual(['CLIP_VISION_OUTPUT']);
     expect(info.CLIPLoader?.input_order.required).toEqual(['clip_name', 'type']);
+    // ComfyUI's optional, advanced `device`: "cpu" keeps the text encoder off the GPU.
+    expect(info.CLIPLoader?.input.optional?.device).toEqual([['default', 'cpu'], { advanced: true }]);
     expect(info.unCLIPConditioning?.input_order.required).toEqual(['conditioning', 'clip_vision_output', 'strength', 'noise_augmentation']);
     expect(info.unCLIPConditioning?.input.required.strength?.[1]).toMatchObject({ default: 1, min: -10, max: 10, step: 0.01 });
     expect(info.unCLIPConditioning?.input.required.noise_augmentation?.[1]).toMatchObject({ default: 0, min: 0, max: 1, step: 0.01 });
