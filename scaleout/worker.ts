@@ -23,6 +23,13 @@ import {
 } from './protocol.js';
 import { RemoteInputError, collectOutputs, installInputs } from './files.js';
 
+/**
+ * NOTE: once running jobs are stopped (a second signal, or Redis unreachable), BullMQ gets this long to
+ * settle before the connections are dropped: long enough to report a failure to a Redis that is up,
+ * short enough that a worker without Redis still leaves promptly.
+ */
+export const SHUTDOWN_GRACE_MS = 3000;
+
 /** A node failed inside the engine; BullMQ retries the job until its attempts are used up. */
 export class RemoteExecutionError extends Error {
   override name = 'RemoteExecutionError';
@@ -47,7 +54,11 @@ export interface WorkerOptions {
 export interface RunningWorker {
   readonly id: string;
   readonly host: Host;
-  /** Stops taking jobs; waits for running ones unless `force`. */
+  /**
+   * Stops taking jobs; waits for running ones unless `force` (which also stops them when the close is
+   * already under way). Bounded while Redis is unreachable: running jobs are stopped and the worker
+   * leaves within about SHUTDOWN_GRACE_MS.
+   */
   close(force?: boolean): Promise<void>;
 }
 
@@ -168,16 +179,41 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   void worker.run().catch(onError);
   await worker.waitUntilReady();
 
+  // Stopping: jobs are aborted when forced or when Redis is unreachable (they could not report a result;
+  // their locks expire and another worker re-runs them). From then on the Redis-bound steps of the close,
+  // which otherwise wait for Redis forever (maxRetriesPerRequest: null), get SHUTDOWN_GRACE_MS.
+  let onDeadline!: (v: 'deadline') => void;
+  const deadline = new Promise<'deadline'>((resolve) => (onDeadline = resolve));
+  let stopped = false;
+  const stopJobs = () => {
+    for (const ac of running.values()) ac.abort();
+    if (stopped) return;
+    stopped = true;
+    setTimeout(() => onDeadline('deadline'), SHUTDOWN_GRACE_MS).unref();
+  };
+  const reachable = () => pub.status === 'ready' && sub.status === 'ready';
+  const bounded = async (p: Promise<unknown>, what: string) => {
+    if ((await Promise.race([p.then(() => 'done' as const, () => 'done' as const), deadline])) === 'deadline') log(`shutdown: ${what} did not finish (Redis unreachable); leaving anyway`);
+  };
+
   let closed: Promise<void> | undefined;
   return {
     id,
     host,
     close(force = false) {
+      if (force) stopJobs();
       closed ??= (async () => {
-        if (force) for (const ac of running.values()) ac.abort();
-        await worker.close(force);
+        if (!reachable()) stopJobs();
+        const watch = setInterval(() => !reachable() && stopJobs(), 200);
+        try {
+          await bounded(worker.close(stopped), 'closing the queue worker');
+        } finally {
+          clearInterval(watch);
+        }
+        if (reachable()) await bounded(pub.quit(), 'closing the Redis connection');
         sub.disconnect();
-        await pub.quit().catch(() => undefined);
+        pub.disconnect();
+        await bounded(worker.disconnect(), 'dropping the queue connections');
         await host.close();
       })();
       return closed;
