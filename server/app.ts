@@ -6,7 +6,8 @@ import { MODEL_POOL, type Folders } from '../runtime/services.js';
 import type { JobStore } from './store.js';
 import type { JobRunner } from './runner.js';
 import type { WsHub } from './ws-hub.js';
-import { HttpError, intParam, readJsonObject, sendJson } from './http-util.js';
+import { HttpError, intParam, readJsonObject, sendJson, sendJsonText } from './http-util.js';
+import { JsonText } from './json-text-cache.js';
 import { hostAllowed, originAllowed, tokenAllowed } from './security.js';
 import { editHistory, editQueue, free, getHistory, getHistoryItem, getQueue, interrupt, jobStatus, submitPrompt, type QueueContext } from './routes-queue.js';
 import { handleView } from './routes-view.js';
@@ -125,7 +126,8 @@ export async function handleRequest(ctx: AppContext, req: IncomingMessage, res: 
     if (found === undefined) throw new HttpError(404, 'not found');
     if (found === 'wrong-method') throw new HttpError(405, 'method not allowed');
     const out = await found.route(ctx, req, res, url, found.param);
-    if (out !== NO_BODY) sendJson(res, 200, out);
+    if (out instanceof JsonText) sendJsonText(res, 200, out.text);
+    else if (out !== NO_BODY) sendJson(res, 200, out);
     else if (!res.headersSent) res.writeHead(200).end();
   } catch (e) {
     if (!(e instanceof HttpError)) ctx.log(`request ${req.method} ${req.url} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

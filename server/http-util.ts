@@ -53,7 +53,11 @@ export async function readJsonObject(req: IncomingMessage, limit = MAX_JSON_BODY
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = stringifyJson(body);
+  sendJsonText(res, status, stringifyJson(body));
+}
+
+/** A body that is already JSON text. */
+export function sendJsonText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
 }

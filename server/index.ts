@@ -9,6 +9,7 @@ import { createUpgradeHandler, handleRequest, type AppContext } from './app.js';
 import { checkListen, isLoopbackHost } from './security.js';
 import { defaultEditorDir } from './static.js';
 import { asServerWork, recordFatalErrors } from './crash-cause.js';
+import { JsonTextCache } from './json-text-cache.js';
 import type { Recovery } from './store.js';
 
 export { InsecureListenError } from './security.js';
@@ -85,6 +86,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     token: opts.token,
     loopbackOnly: isLoopbackHost(listen) && !opts.token,
     maxUploadBytes,
+    json: new JsonTextCache(),
     editorDir: opts.editorDir ?? defaultEditorDir(),
     log,
   };

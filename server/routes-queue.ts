@@ -6,11 +6,15 @@ import type { JobRunner } from './runner.js';
 import { queueItem, TERMINAL } from './store.js';
 import { HttpError, stringList } from './http-util.js';
 import { checkMemory } from '../host/memory-admission.js';
+import { JsonText, jsonObjectText, type JsonTextCache } from './json-text-cache.js';
+import type { RowKey } from './store.js';
 
 export interface QueueContext {
   engine: Engine;
   store: JobStore;
   runner: JobRunner;
+  /** Serialized queue items and history entries (immutable once written). */
+  json: JsonTextCache;
 }
 
 /** ComfyUI's 400 body for POST /prompt. */
@@ -66,12 +70,28 @@ export async function submitPrompt(ctx: QueueContext, body: Record<string, JsonV
     outputsToExecute: v.outputs,
     clientId: typeof clientId === 'string' ? clientId : null,
   });
+  // Acknowledged only once the prompt survives power loss.
+  await ctx.store.durable();
   ctx.runner.queueChanged();
   return { prompt_id: job.id, number: job.number, node_errors: v.node_errors };
 }
 
-export function getQueue(ctx: QueueContext): { queue_running: unknown[]; queue_pending: unknown[] } {
-  return { queue_running: ctx.store.running().map(queueItem), queue_pending: ctx.store.pending().map(queueItem) };
+function queueItemTexts(ctx: QueueContext, keys: readonly RowKey[]): string {
+  const texts: string[] = [];
+  for (const k of keys) {
+    const t = ctx.json.get(`q\0${k.seq}`, () => {
+      const job = ctx.store.bySeq(k.seq);
+      return job && queueItem(job);
+    });
+    if (t !== undefined) texts.push(t);
+  }
+  return `[${texts.join(',')}]`;
+}
+
+/** GET /queue `{queue_running, queue_pending}`, from cached queue items (a prompt never changes once stored). */
+export function getQueue(ctx: QueueContext): JsonText {
+  const { running, pending } = ctx.store.activeKeys();
+  return new JsonText(`{"queue_running":${queueItemTexts(ctx, running)},"queue_pending":${queueItemTexts(ctx, pending)}}`);
 }
 
 /** POST /queue `{clear?, delete?}`: removes pending prompts (use /interrupt for the running one). */
@@ -83,10 +103,14 @@ export function editQueue(ctx: QueueContext, body: Record<string, JsonValue>): v
   if (changed) ctx.runner.queueChanged();
 }
 
-export function getHistory(ctx: QueueContext, maxItems: number | undefined, offset: number | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [id, e] of ctx.store.history(maxItems, offset ?? -1)) out[id] = e;
-  return out;
+/** GET /history, from cached entries (an entry never changes once its job finished; `seq` is per finish). */
+export function getHistory(ctx: QueueContext, maxItems: number | undefined, offset: number | undefined): JsonText {
+  const entries: [string, string][] = [];
+  for (const { id, seq } of ctx.store.historyKeys(maxItems, offset ?? -1)) {
+    const t = ctx.json.get(`h\0${seq}\0${id}`, () => ctx.store.historyEntry(id));
+    if (t !== undefined) entries.push([id, t]);
+  }
+  return new JsonText(jsonObjectText(entries));
 }
 
 export function getHistoryItem(ctx: QueueContext, id: string): Record<string, unknown> {

@@ -146,6 +146,7 @@ export class JobRunner {
     } catch (e) {
       this.log(`job ${job.id} failed outside the engine: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       if (this.store.finish(job.id, 'error', { outputs: {}, status: { status_str: 'error', completed: false, messages: [errorMessage(job.id, e instanceof Error ? e.name : 'Error', String(e))] }, meta: {} })) {
+        await this.store.durable().catch((err: unknown) => this.log(`job store sync failed: ${String(err)}`));
         this.queueChanged();
         this.hub.send(job.clientId, 'executing', { node: null, prompt_id: job.id });
       }
@@ -190,7 +191,8 @@ export class JobRunner {
       return;
     }
     this.store.finish(job.id, result.status, historyRecord(result));
-    await chain;
+    // Clients that see the terminal event find the history entry, and it survives power loss.
+    await Promise.all([chain, this.store.durable()]);
     for (const ev of held) this.hub.send(job.clientId, ev.type, ev.data);
     this.running.delete(job.id);
     this.queueChanged();

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseJson, stringifyJson, type JsonValue } from '../engine/index.js';
 import { countsAgainst, type CrashCause, type FatalRecord } from './crash-cause.js';
+import { WalSync } from './wal-sync.js';
 
 export type JobStatus = 'pending' | 'running' | 'success' | 'error' | 'interrupted';
 export const TERMINAL: readonly JobStatus[] = ['success', 'error', 'interrupted'];
@@ -33,6 +34,12 @@ export interface HistoryRecord {
 
 export interface HistoryEntry extends HistoryRecord {
   prompt: QueueItem;
+}
+
+/** A job row's identity: rows are never reused (AUTOINCREMENT), so `seq` names one immutable prompt. */
+export interface RowKey {
+  id: string;
+  seq: number;
 }
 
 export interface NewJob {
@@ -141,29 +148,70 @@ function parseCause(s: string): CrashCause {
 /**
  * The durable queue and history (one SQLite file in WAL mode). Every state change is one committed
  * transaction, so after a crash each job is either pending, running (to be re-run) or finished with
- * its history, never in between.
+ * its history, never in between. Commits survive a killed process at once and power loss once
+ * `durable()` resolves.
  */
 export class JobStore {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly wal: WalSync;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'queue.sqlite'));
+    const file = path.join(dataDir, 'queue.sqlite');
+    this.db = new Database(file);
+    this.wal = new WalSync(`${file}-wal`);
     this.db.pragma('journal_mode = WAL');
-    // NOTE: FULL makes each acknowledged prompt survive power loss, not only a killed process.
-    this.db.pragma('synchronous = FULL');
+    // NOTE: a commit is a write() to the WAL; what must survive power loss before it is acknowledged
+    // (an accepted prompt, a finished job's history) awaits `durable()`, an fdatasync off the event loop.
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
   }
 
   close(): void {
     this.db.close();
+    void this.wal.close();
+  }
+
+  /** Resolves once every commit made so far survives power loss (wal-sync.ts). */
+  durable(): Promise<void> {
+    return this.wal.sync();
+  }
+
+  /** A prepared statement, compiled once (preparing costs more than running these small queries). */
+  private q(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
+  /** Ids and row numbers of the running and pending jobs in queue order, without their prompts (GET /queue). */
+  activeKeys(): { running: RowKey[]; pending: RowKey[] } {
+    return {
+      running: this.q("SELECT id, seq FROM jobs WHERE status = 'running' ORDER BY seq").all() as RowKey[],
+      pending: this.q("SELECT id, seq FROM jobs WHERE status = 'pending' ORDER BY attempts > 0 DESC, number, seq").all() as RowKey[],
+    };
+  }
+
+  /** `history`'s page as ids and history numbers only (GET /history serves entries from a text cache). */
+  historyKeys(maxItems?: number, offset = -1): { id: string; seq: number }[] {
+    let start = offset;
+    if (start < 0) start = maxItems !== undefined ? Math.max(0, this.historySize() - maxItems) : 0;
+    const rows = this.q('SELECT id, history_seq AS seq FROM jobs WHERE history_seq IS NOT NULL ORDER BY history_seq LIMIT ? OFFSET ?').all(maxItems ?? -1, start);
+    return rows as { id: string; seq: number }[];
+  }
+
+  /** A job by its row number (`activeKeys`). */
+  bySeq(seq: number): Job | undefined {
+    const r = this.q('SELECT * FROM jobs WHERE seq = ?').get(seq) as JobRow | undefined;
+    return r ? rowToJob(r) : undefined;
   }
 
   private nextCounter(key: string): number {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number } | undefined;
+    const row = this.q('SELECT value FROM meta WHERE key = ?').get(key) as { value: number } | undefined;
     const v = row?.value ?? 0;
-    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, v + 1);
+    this.q('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, v + 1);
     return v;
   }
 
@@ -186,43 +234,43 @@ export class JobStore {
   }
 
   get(id: string): Job | undefined {
-    const r = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    const r = this.q('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
     return r ? rowToJob(r) : undefined;
   }
 
   status(id: string): JobStatus | undefined {
-    const r = this.db.prepare('SELECT status FROM jobs WHERE id = ?').get(id) as { status: JobStatus } | undefined;
+    const r = this.q('SELECT status FROM jobs WHERE id = ?').get(id) as { status: JobStatus } | undefined;
     return r?.status;
   }
 
   /** The next job to run: jobs resumed after a crash first, then by number (front prompts are negative). */
   next(): Job | undefined {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE status = 'pending' ORDER BY attempts > 0 DESC, number, seq LIMIT 1").get() as JobRow | undefined;
+    const r = this.q("SELECT * FROM jobs WHERE status = 'pending' ORDER BY attempts > 0 DESC, number, seq LIMIT 1").get() as JobRow | undefined;
     return r ? rowToJob(r) : undefined;
   }
 
   pending(): Job[] {
-    const rows = this.db.prepare("SELECT * FROM jobs WHERE status = 'pending' ORDER BY attempts > 0 DESC, number, seq").all() as JobRow[];
+    const rows = this.q("SELECT * FROM jobs WHERE status = 'pending' ORDER BY attempts > 0 DESC, number, seq").all() as JobRow[];
     return rows.map(rowToJob);
   }
 
   running(): Job[] {
-    return (this.db.prepare("SELECT * FROM jobs WHERE status = 'running' ORDER BY seq").all() as JobRow[]).map(rowToJob);
+    return (this.q("SELECT * FROM jobs WHERE status = 'running' ORDER BY seq").all() as JobRow[]).map(rowToJob);
   }
 
   countActive(): number {
-    const r = this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'running')").get() as { n: number };
+    const r = this.q("SELECT COUNT(*) AS n FROM jobs WHERE status IN ('pending', 'running')").get() as { n: number };
     return r.n;
   }
 
   /** Marks a job running and counts the attempt, committed before any node runs. */
   start(id: string): void {
-    this.db.prepare("UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ? WHERE id = ? AND status = 'pending'").run(Date.now(), id);
+    this.q("UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ? WHERE id = ? AND status = 'pending'").run(Date.now(), id);
   }
 
   /** Puts a running job back without counting the attempt (a clean shutdown is not a crash). */
   release(id: string): void {
-    this.db.prepare("UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'running'").run(id);
+    this.q("UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'running'").run(id);
   }
 
   /** Writes the job's final status and history in one transaction; a job finishes at most once. */
@@ -239,7 +287,7 @@ export class JobStore {
 
   /** Records the error that is about to end this process (crash-cause.ts), for the next start's `recover`. */
   recordFatal(f: FatalRecord): void {
-    this.db.prepare('INSERT INTO fatal(at, cause, message) VALUES (?, ?, ?)').run(f.at, JSON.stringify(f.cause), f.message);
+    this.q('INSERT INTO fatal(at, cause, message) VALUES (?, ?, ?)').run(f.at, JSON.stringify(f.cause), f.message);
   }
 
   /**
@@ -250,8 +298,8 @@ export class JobStore {
    */
   recover(maxAttempts: number, poisonRecord: (job: Job) => HistoryRecord): Recovery {
     const tx = this.db.transaction((): Recovery => {
-      const row = this.db.prepare('SELECT at, cause, message FROM fatal ORDER BY seq DESC LIMIT 1').get() as { at: number; cause: string; message: string } | undefined;
-      this.db.prepare('DELETE FROM fatal').run();
+      const row = this.q('SELECT at, cause, message FROM fatal ORDER BY seq DESC LIMIT 1').get() as { at: number; cause: string; message: string } | undefined;
+      this.q('DELETE FROM fatal').run();
       const fatal: FatalRecord | undefined = row ? { at: row.at, cause: parseCause(row.cause), message: row.message } : undefined;
       const running = this.running();
       const ids = running.map((j) => j.id);
@@ -260,14 +308,14 @@ export class JobStore {
       const spared: string[] = [];
       for (const job of running) {
         if (!countsAgainst(fatal, job.id, ids)) {
-          this.db.prepare("UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'running'").run(job.id);
+          this.q("UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'running'").run(job.id);
           spared.push(job.id);
           requeued.push(job.id);
         } else if (job.attempts >= maxAttempts) {
           this.finish(job.id, 'error', poisonRecord(job));
           poisoned.push(job.id);
         } else {
-          this.db.prepare("UPDATE jobs SET status = 'pending' WHERE id = ? AND status = 'running'").run(job.id);
+          this.q("UPDATE jobs SET status = 'pending' WHERE id = ? AND status = 'running'").run(job.id);
           requeued.push(job.id);
         }
       }
@@ -278,14 +326,14 @@ export class JobStore {
 
   /** Removes pending jobs (POST /queue delete/clear); running ones are stopped through interrupt. */
   deletePending(ids?: readonly string[]): number {
-    if (!ids) return this.db.prepare("DELETE FROM jobs WHERE status = 'pending'").run().changes;
-    const stmt = this.db.prepare("DELETE FROM jobs WHERE id = ? AND status = 'pending'");
+    if (!ids) return this.q("DELETE FROM jobs WHERE status = 'pending'").run().changes;
+    const stmt = this.q("DELETE FROM jobs WHERE id = ? AND status = 'pending'");
     return this.db.transaction(() => ids.reduce((n, id) => n + stmt.run(id).changes, 0))();
   }
 
   deleteHistory(ids?: readonly string[]): number {
-    if (!ids) return this.db.prepare('DELETE FROM jobs WHERE history_seq IS NOT NULL').run().changes;
-    const stmt = this.db.prepare('DELETE FROM jobs WHERE id = ? AND history_seq IS NOT NULL');
+    if (!ids) return this.q('DELETE FROM jobs WHERE history_seq IS NOT NULL').run().changes;
+    const stmt = this.q('DELETE FROM jobs WHERE id = ? AND history_seq IS NOT NULL');
     return this.db.transaction(() => ids.reduce((n, id) => n + stmt.run(id).changes, 0))();
   }
 
@@ -301,12 +349,12 @@ export class JobStore {
   }
 
   historyEntry(id: string): HistoryEntry | undefined {
-    const r = this.db.prepare('SELECT * FROM jobs WHERE id = ? AND history_seq IS NOT NULL').get(id) as JobRow | undefined;
+    const r = this.q('SELECT * FROM jobs WHERE id = ? AND history_seq IS NOT NULL').get(id) as JobRow | undefined;
     return r ? this.entry(r) : undefined;
   }
 
   historySize(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM jobs WHERE history_seq IS NOT NULL').get() as { n: number }).n;
+    return (this.q('SELECT COUNT(*) AS n FROM jobs WHERE history_seq IS NOT NULL').get() as { n: number }).n;
   }
 
   /** ComfyUI's paging: `offset` < 0 with `maxItems` means "the last maxItems"; oldest first. */
