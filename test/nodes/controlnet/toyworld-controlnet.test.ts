@@ -40,6 +40,13 @@ interface Opts {
   ckpt?: string;
   seed?: number;
   prompt?: string;
+  sampler?: string;
+  /** img2img from toyworld-red-circle.png at this denoise. */
+  img2img?: number;
+  /** Inpaint (SetLatentNoiseMask) the left half of toyworld-red-circle.png. */
+  inpaint?: boolean;
+  /** ConditioningSetArea on the controlled positive (pixels: w, h, x, y). */
+  area?: [number, number, number, number];
 }
 
 /** txt2img 256x256, euler/karras 20, cfg 7, with the silhouette ControlNet on both rows unless control is false. */
@@ -55,11 +62,19 @@ function workflow(o: Opts = {}): ApiWorkflow {
       inputs: { positive: ['pos', 0], negative: ['neg', 0], control_net: ['cn', 0], image: ['img', 0], strength: o.strength ?? 1, start_percent: 0, end_percent: o.end ?? 1 },
     },
     lat: { class_type: 'EmptyLatentImage', inputs: { width: 256, height: 256, batch_size: 1 } },
+    src: { class_type: 'LoadImage', inputs: { image: 'toyworld-red-circle.png' } },
+    enc: { class_type: 'VAEEncode', inputs: { pixels: ['src', 0], vae: ['ck', 2] } },
+    // toyworld-inpaint.png's mask is 1 on its transparent right half: inverted, the left half.
+    alpha: { class_type: 'LoadImage', inputs: { image: 'toyworld-inpaint.png' } },
+    mask: { class_type: 'InvertMask', inputs: { mask: ['alpha', 1] } },
+    masked: { class_type: 'SetLatentNoiseMask', inputs: { samples: ['enc', 0], mask: ['mask', 0] } },
+    areaPos: { class_type: 'ConditioningSetArea', inputs: { conditioning: ['apply', 0], width: o.area?.[0] ?? 64, height: o.area?.[1] ?? 64, x: o.area?.[2] ?? 0, y: o.area?.[3] ?? 0, strength: 1 } },
     ks: {
       class_type: 'KSampler',
       inputs: {
-        seed: o.seed ?? 7, steps: 20, cfg: 7, sampler_name: 'euler', scheduler: 'karras', denoise: 1, model: ['ck', 0],
-        positive: o.control === false ? ['pos', 0] : ['apply', 0], negative: o.control === false ? ['neg', 0] : ['apply', 1], latent_image: ['lat', 0],
+        seed: o.seed ?? 7, steps: 20, cfg: 7, sampler_name: o.sampler ?? 'euler', scheduler: 'karras', denoise: o.img2img ?? 1, model: ['ck', 0],
+        positive: o.control === false ? ['pos', 0] : o.area ? ['areaPos', 0] : ['apply', 0], negative: o.control === false ? ['neg', 0] : ['apply', 1],
+        latent_image: o.inpaint ? ['masked', 0] : o.img2img !== undefined ? ['enc', 0] : ['lat', 0],
       },
     },
     dec: { class_type: 'VAEDecode', inputs: { samples: ['ks', 0], vae: ['ck', 2] } },
@@ -117,6 +132,27 @@ describe('toyworld ControlNet', () => {
     expect(iou(blue, 'blue')).toBeGreaterThan(0.85);
     // Without the ControlNet the model draws one of its own red circles instead (it overlaps the triangle by about half).
     expect(iou(await image({ control: false }), 'red')).toBeLessThan(0.65);
+  }, 120_000);
+
+  it('works with other samplers, img2img, inpainting and an area', async () => {
+    for (const sampler of ['dpmpp_2m', 'heun', 'euler_ancestral', 'uni_pc']) expect(iou(await image({ sampler }), 'red'), sampler).toBeGreaterThan(0.8);
+    // img2img from the red circle: the triangle in blue replaces it.
+    expect(iou(await image({ prompt: 'a blue triangle', img2img: 0.9 }), 'blue')).toBeGreaterThan(0.8);
+    // Inpainting the left half: the triangle's left part is drawn there, the right half keeps the input.
+    const inp = await image({ prompt: 'a green circle', inpaint: true });
+    const green = colourMap(inp, 'green');
+    let inside = 0;
+    let right = 0;
+    for (let y = 0; y < 256; y++) {
+      for (let x = 0; x < 256; x++) {
+        if (x < 120 && SILHOUETTE[y * 256 + x]! > 0.9) inside += green[y * 256 + x]!;
+        if (x >= 136) right += green[y * 256 + x]!;
+      }
+    }
+    expect(inside).toBeGreaterThan(4000);
+    expect(right).toBe(0);
+    // The controlled prompt on the whole canvas as an area (a hint of the area's size): the same silhouette.
+    expect(iou(await image({ area: [256, 256, 0, 0] }), 'red')).toBeGreaterThan(0.8);
   }, 120_000);
 
   it('strength 0 gives exactly the picture without ControlNet', async () => {
