@@ -31,6 +31,8 @@ export interface DiffusionModel {
 export interface ControlNetModel {
   readonly name: string;
   readonly session: SessionHandle;
+  /** The ControlNet's batching point (every output fetched): concurrent jobs' calls merge like U-Net calls. */
+  readonly queue: UNetQueue;
   /** config.json's cross_attention_dim, when it says (to tell an SDXL ControlNet from an SD1.5 one). */
   readonly crossAttentionDim?: number;
 }

@@ -9,6 +9,7 @@ import { COMBO, containedLexicalPath, defineNode, type Services } from '../../en
 import { FOLDERS, MODEL_POOL } from '../../runtime/services.js';
 import { componentModel, listPipelineFolders } from '../../runtime/model-folders.js';
 import { SessionHandle, type SessionSource } from '../../runtime/session-handle.js';
+import { UNetQueue } from '../../runtime/batching/unet-queue.js';
 import type { ControlNetModel } from '../../sockets/index.js';
 import { CONTROL_NET } from './sockets.js';
 
@@ -50,7 +51,8 @@ export function loadControlNet(dir: string, name: string, source: SessionSource)
   const key = path.resolve(dir);
   const hit = bySource.get(key);
   if (hit) return hit;
-  const model: ControlNetModel = { name, session: new SessionHandle(source, file), crossAttentionDim: crossAttentionDim(dir, name) };
+  const session = new SessionHandle(source, file);
+  const model: ControlNetModel = { name, session, queue: new UNetQueue(session, {}, 'all'), crossAttentionDim: crossAttentionDim(dir, name) };
   bySource.set(key, model);
   return model;
 }

@@ -58,7 +58,7 @@ export interface ControlCall {
 interface Bound {
   readonly unet: ResidualBinding;
   readonly unetInputs: readonly IoMeta[];
-  readonly nets: Map<ControlNetModel, { binding: ResidualBinding; inputs: readonly IoMeta[] }>;
+  readonly nets: Map<ControlNetModel, { binding: ResidualBinding; inputs: readonly IoMeta[]; batchable: boolean }>;
 }
 
 export interface ControlRunner {
@@ -99,7 +99,7 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
       const us = await unet.session.get();
       const ub = bindUNetResiduals(us.inputs);
       if (!ub) throw new ControlNetError(`checkpoint '${model.name}': cnet/ declares no residual inputs (only ${us.inputs.map((m) => m.name).join(', ')})`);
-      const nets = new Map<ControlNetModel, { binding: ResidualBinding; inputs: readonly IoMeta[] }>();
+      const nets = new Map<ControlNetModel, { binding: ResidualBinding; inputs: readonly IoMeta[]; batchable: boolean }>();
       for (const l of links) {
         if (nets.has(l.net)) continue;
         const s = await l.net.session.get();
@@ -113,7 +113,7 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
         if (problems.length > 0) {
           throw new ControlNetError(`ControlNet '${l.net.name}' does not fit the residual U-Net of '${model.name}' (${describeBinding(ub)}): ${problems.join('; ')}`);
         }
-        nets.set(l.net, { binding: b, inputs: s.inputs });
+        nets.set(l.net, { binding: b, inputs: s.inputs, batchable: s.inputs.every((m) => BATCHABLE.has(m.name)) && takes.has('timestep') && takes.has('encoder_hidden_states') });
       }
       return { unet: ub, unetInputs: us.inputs, nets };
     })());
@@ -145,9 +145,8 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
     let sums: Float32Array[] | undefined;
     for (const l of chain) {
       const net = b.nets.get(l.net)!;
-      const feeds = controlFeeds(l, net.inputs, request, call.embeds, hintFor(l, rows, call.entries, h, w));
-      const s = await l.net.session.get();
-      const out = await s.run(feeds, { signal: request.signal });
+      const hint = hintFor(l, rows, call.entries, h, w);
+      const out = net.batchable ? await batchedControl(l, net.inputs, request, call.embeds, hint) : await directControl(l, net.inputs, request, call.embeds, hint);
       const names = [...net.binding.down, net.binding.mid];
       const scaled = names.map((n) => {
         const t = out[n];
@@ -187,6 +186,24 @@ function broadcastHint(hint: Tensor, rows: number, entries: number): Tensor {
     out.set(hint.data.subarray(src * plane, (src + 1) * plane) as Float32Array, r * plane);
   }
   return new Tensor('float32', out, [rows, c, H, W]);
+}
+
+/** Inputs the ControlNet's batching point can feed: per-row tensors only (a scalar conditioning_scale is not). */
+const BATCHABLE = new Set(['sample', 'timestep', 'encoder_hidden_states', 'controlnet_cond', 'text_embeds', 'time_ids']);
+
+/**
+ * Through the ControlNet's batching point, so concurrent jobs' controlled steps share one call. No lane: the
+ * job's steps are counted by its U-Net calls, and requests of jobs resumed together still meet here.
+ */
+async function batchedControl(l: ControlLink, inputs: readonly IoMeta[], r: UNetRequest, embeds: Tensor, hint: Tensor): Promise<Readonly<Record<string, Tensor>>> {
+  const feeds = controlFeeds(l, inputs, r, embeds, hint);
+  const { sample, timestep: _t, encoder_hidden_states: _e, ...extra } = feeds;
+  return l.net.queue.submitAll({ sample: sample!, timesteps: r.timesteps, encoderHiddenStates: embeds, extra, signal: r.signal });
+}
+
+async function directControl(l: ControlLink, inputs: readonly IoMeta[], r: UNetRequest, embeds: Tensor, hint: Tensor): Promise<Readonly<Record<string, Tensor>>> {
+  const s = await l.net.session.get();
+  return s.run(controlFeeds(l, inputs, r, embeds, hint), { signal: r.signal }) as Promise<Readonly<Record<string, Tensor>>>;
 }
 
 /** The ControlNet's feeds by what it declares: the U-Net call's rows plus the hint. */

@@ -7,13 +7,15 @@
  * request per call (see batching/capability.ts).
  * In an inference worker, conditioning kept there (`keep`) travels as a handle, and merged calls name
  * the rows they need (RowStack) instead of copying them here.
+ * The same batching point serves other per-row models called like a U-Net (a ControlNet: `submitAll`
+ * with the output names given at construction), every output scattered by rows.
  */
 import { ResidentTensor, RowStack } from '../resident.js';
 import type { SessionFeeds } from '../send-feeds.js';
 import type { StackingSession } from '../session-client.js';
 import { Tensor } from '../tensor.js';
 import { batchCapability, type BatchCapability } from './capability.js';
-import { concatRows, rowSize, type RowRange } from './rows.js';
+import { concatRows, type RowRange } from './rows.js';
 import { DEFAULT_MAX_BATCH, scheduleOrder, type JobLane, type SchedulerOptions } from './step-scheduler.js';
 import type { DiffusionSession, SessionHandle } from '../session-handle.js';
 import { hasInput } from '../session-handle.js';
@@ -71,9 +73,10 @@ interface Item {
   sent: number;
   /** Rows whose output has arrived. */
   received: number;
-  out?: Float32Array;
+  /** Output rows by output key, filled as calls return. */
+  outs?: Map<string, { data: Float32Array; rowShape: readonly number[] }>;
   settled: boolean;
-  resolve(t: Tensor): void;
+  resolve(t: Readonly<Record<string, Tensor>>): void;
   reject(e: unknown): void;
   onAbort?: () => void;
 }
@@ -110,10 +113,15 @@ export class UNetQueue {
   private wakeCollector: (() => void) | undefined;
   private counts = { calls: 0, rows: 0, merged: 0 };
 
-  /** `defaults` apply to requests made outside a scheduled job (no bounded wait unless given). */
+  /**
+   * `defaults` apply to requests made outside a scheduled job (no bounded wait unless given). `outputs`:
+   * one alias group per output (results keyed by each group's first name), a U-Net's by default, or
+   * 'all' for every output under its own name (a ControlNet's residuals).
+   */
   constructor(
     readonly session: SessionHandle,
     private readonly defaults: SchedulerOptions = {},
+    private readonly outputs: readonly (readonly string[])[] | 'all' = UNET_OUTPUTS,
   ) {}
 
   /** U-Net calls made (tests and benchmarks read it). */
@@ -125,12 +133,18 @@ export class UNetQueue {
     return { ...this.counts };
   }
 
-  /** Queues one U-Net evaluation; resolves with the model output rows [N,C,h,w]. */
-  submit(request: UNetRequest): Promise<Tensor> {
+  /** Queues one U-Net evaluation; resolves with the model output rows [N,C,h,w] (the first output). */
+  async submit(request: UNetRequest): Promise<Tensor> {
+    const all = await this.submitAll(request);
+    return all[this.outputs === 'all' ? Object.keys(all)[0]! : this.outputs[0]![0]!]!;
+  }
+
+  /** Queues one evaluation; resolves with every output's rows for this request, keyed by output group. */
+  submitAll(request: UNetRequest): Promise<Readonly<Record<string, Tensor>>> {
     const rows = checkRows(request);
     const { signal } = request;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<Tensor>((resolve, reject) => {
+    return new Promise<Readonly<Record<string, Tensor>>>((resolve, reject) => {
       const item: Item = { request, lane: request.lane, seq: this.seq++, rows, key: mergeKey(request), sent: 0, received: 0, settled: false, resolve, reject };
       if (signal) {
         item.onAbort = () => this.abandon(item, abortReason(signal));
@@ -166,7 +180,7 @@ export class UNetQueue {
     return (await this.session.get()).inputs.find((m) => m.name === name)?.shape;
   }
 
-  private settle(item: Item, outcome: { value: Tensor } | { error: unknown }): void {
+  private settle(item: Item, outcome: { value: Readonly<Record<string, Tensor>> } | { error: unknown }): void {
     if (item.settled) return;
     item.settled = true;
     if (item.onAbort) item.request.signal?.removeEventListener('abort', item.onAbort);
@@ -291,12 +305,19 @@ export class UNetQueue {
     const lanes = new Set<JobLane>();
     for (const s of live) if (s.item.lane) lanes.add(s.item.lane);
     try {
-      const out = await callUNet(session, feeds);
-      const t = out.out_sample;
-      if (t === undefined || t.dtype !== 'float32' || t.size !== sampleSize) {
-        throw new UNetRequestError(`the U-Net returned ${t ? t.describe() : 'nothing'} for sample ${sampleShape}`);
+      const out = await callUNet(session, feeds, this.outputs === 'all' ? undefined : this.outputs);
+      const results = new Map<string, Float32Array>();
+      const rowShapes = new Map<string, readonly number[]>();
+      const keys = this.outputs === 'all' ? Object.keys(out) : this.outputs.map((g) => g[0]!);
+      for (const key of keys) {
+        const t = out[key];
+        const single = this.outputs === UNET_OUTPUTS;
+        const fits = t !== undefined && t.dtype === 'float32' && (single ? t.size === sampleSize : t.shape[0] === timesteps.length);
+        if (!fits) throw new UNetRequestError(`the ${single ? 'U-Net' : 'model'} returned ${t ? t.describe() : 'nothing'}${single ? '' : ` as '${key}'`} for sample ${sampleShape}`);
+        results.set(key, t.data as Float32Array);
+        rowShapes.set(key, single ? sample.shape.slice(1) : t.shape.slice(1));
       }
-      this.scatter(live, t.data);
+      this.scatter(live, results, rowShapes, timesteps.length);
     } catch (e) {
       for (const s of live) {
         this.pending = this.pending.filter((i) => i !== s.item);
@@ -308,19 +329,33 @@ export class UNetQueue {
     }
   }
 
-  private scatter(segments: readonly Segment[], data: Float32Array): void {
+  /** Hands each request its rows of every output (`callRows` rows per output, padding included). */
+  private scatter(segments: readonly Segment[], results: ReadonlyMap<string, Float32Array>, rowShapes: ReadonlyMap<string, readonly number[]>, callRows: number): void {
     let at = 0;
     for (const { item, from, to } of segments) {
-      const size = rowSize(item.request.sample);
       const n = to - from;
       if (!item.settled) {
         const whole = from === 0 && to === item.rows;
-        // A request served whole by an unpadded call of its own takes the output buffer as is.
-        const rows = whole && segments.length === 1 && data.length === item.request.sample.size ? data : data.subarray(at * size, (at + n) * size);
-        if (whole) item.out = rows === data ? data : rows.slice();
-        else (item.out ??= new Float32Array(item.request.sample.size)).set(rows, from * size);
+        item.outs ??= new Map();
+        for (const [key, data] of results) {
+          const size = data.length / callRows;
+          const rowShape = rowShapes.get(key)!;
+          // A request served whole by an unpadded call of its own takes the output buffer as is.
+          const own = whole && segments.length === 1 && callRows === item.rows;
+          const rows = own ? data : data.subarray(at * size, (at + n) * size);
+          if (whole) item.outs.set(key, { data: own ? data : rows.slice(), rowShape });
+          else {
+            let slot = item.outs.get(key);
+            if (!slot) item.outs.set(key, (slot = { data: new Float32Array(item.rows * size), rowShape }));
+            slot.data.set(rows, from * size);
+          }
+        }
         item.received += n;
-        if (item.received === item.rows) this.settle(item, { value: new Tensor('float32', item.out, item.request.sample.shape) });
+        if (item.received === item.rows) {
+          const value: Record<string, Tensor> = {};
+          for (const [key, o] of item.outs) value[key] = new Tensor('float32', o.data, [item.rows, ...o.rowShape]);
+          this.settle(item, { value });
+        }
       }
       at += n;
     }
@@ -334,16 +369,17 @@ function stacking(s: DiffusionSession): s is WorkerSession {
   return 'keep' in s && typeof s.keep === 'function';
 }
 
-const OUTPUTS = [['out_sample', 'latent']] as const;
+/** A U-Net's one output, under the names exporters give it. */
+const UNET_OUTPUTS: readonly (readonly string[])[] = [['out_sample', 'latent']];
 
-function callUNet(session: DiffusionSession, feeds: Record<string, Tensor | RowStack>) {
-  if (stacking(session)) return session.run(feeds satisfies SessionFeeds, { outputs: OUTPUTS, transferInputs: ['sample', 'timestep'] });
+function callUNet(session: DiffusionSession, feeds: Record<string, Tensor | RowStack>, outputs: readonly (readonly string[])[] | undefined) {
+  if (stacking(session)) return session.run(feeds satisfies SessionFeeds, { outputs, transferInputs: ['sample', 'timestep'] });
   const plain: Record<string, Tensor> = {};
   for (const [name, f] of Object.entries(feeds)) {
     if (f instanceof RowStack) throw new UNetRequestError(`feed '${name}' is a row stack, which only worker sessions take`);
     plain[name] = f;
   }
-  return session.run(plain, { outputs: OUTPUTS });
+  return session.run(plain, { outputs });
 }
 
 /** The rows of a call as a RowStack (a single whole tensor as itself); padding repeats the last row. */

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../../runtime/tensor.js';
 import { SessionHandle, type SessionSource } from '../../../runtime/session-handle.js';
+import { UNetQueue } from '../../../runtime/batching/unet-queue.js';
 import { ControlNetApply, ControlNetApplyAdvanced } from '../../../nodes/controlnet/index.js';
 import type { CondEntry, ControlNetModel } from '../../../sockets/index.js';
 import { nodeContext, runOutput } from '../../fixtures/run-node.js';
 
 const ctx = nodeContext();
 const never: SessionSource = { session: () => Promise.reject(new Error('not opened in this test')) };
-const net = (name: string): ControlNetModel => ({ name, session: new SessionHandle(never, `/nowhere/${name}.onnx`) });
+const net = (name: string): ControlNetModel => {
+  const session = new SessionHandle(never, `/nowhere/${name}.onnx`);
+  return { name, session, queue: new UNetQueue(session, {}, 'all') };
+};
 const image = new Tensor('float32', new Float32Array(2 * 2 * 3).fill(1), [1, 2, 2, 3]);
 const entry = (v: number): CondEntry => ({ embeds: new Tensor('float32', Float32Array.of(v, v), [1, 1, 2]), strength: 1 });
 

@@ -14,6 +14,7 @@ import { Services, type ApiWorkflow } from '../../../engine/index.js';
 import { JOB_LANE, StepScheduler } from '../../../runtime/batching/index.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { loadCheckpoint } from '../../../nodes/diffusion/checkpoint.js';
+import { loadControlNet } from '../../../nodes/controlnet/index.js';
 import { MODEL_POOL } from '../../../runtime/services.js';
 import { COLOURS, BACKGROUND, shapeCoverage } from '../../../toyworld/world.js';
 import { ensureToyworld, MODELS_DIR } from '../diffusion/helpers.js';
@@ -177,15 +178,19 @@ describe('toyworld ControlNet', () => {
     expect(events).not.toContain('progress');
   }, 120_000);
 
-  it('two jobs with ControlNets at once share residual U-Net calls and get the pictures they get alone', async () => {
+  it('two jobs with ControlNets at once share ControlNet and residual U-Net calls and get the pictures they get alone', async () => {
     const alone = [await image({ seed: 1 }), await image({ seed: 2, prompt: 'a green cross' })];
     const ck = loadCheckpoint(path.join(MODELS_DIR, 'checkpoints', 'toyworld-shapes'), 'toyworld-shapes', host.services.get(MODEL_POOL));
+    const cn = loadControlNet(path.join(MODELS_DIR, 'controlnet', 'toyworld-silhouette'), 'toyworld-silhouette', host.services.get(MODEL_POOL));
     const before = ck.model.residualUnet!.stats();
+    const cnBefore = cn.queue.stats();
     host.engine.cache.clear();
     const sched = new StepScheduler({ maxBatch: 8 });
     const [a, b] = await Promise.all([image({ seed: 1 }, sched), image({ seed: 2, prompt: 'a green cross' }, sched)]);
     const after = ck.model.residualUnet!.stats();
     expect(after.merged).toBeGreaterThan(before.merged);
+    // The ControlNet calls merge too (its own batching point).
+    expect(cn.queue.stats().merged).toBeGreaterThan(cnBefore.merged);
     for (const [x, y] of [[a, alone[0]], [b, alone[1]]] as const) {
       let worst = 0;
       for (let i = 0; i < x!.data.length; i++) worst = Math.max(worst, Math.abs(x!.data[i]! - y!.data[i]!));

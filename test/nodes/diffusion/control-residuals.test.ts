@@ -9,7 +9,10 @@ import type { DiffusionSession } from '../../../runtime/session-handle.js';
 import type { IoMeta } from '../../../runtime/io-meta.js';
 
 const never: SessionSource = { session: () => Promise.reject(new Error('not opened in this test')) };
-const net = (name: string, crossAttentionDim?: number): ControlNetModel => ({ name, session: new SessionHandle(never, `/x/${name}`), crossAttentionDim });
+const net = (name: string, crossAttentionDim?: number): ControlNetModel => {
+  const session = new SessionHandle(never, `/x/${name}`);
+  return { name, session, queue: new UNetQueue(session, {}, 'all'), crossAttentionDim };
+};
 const hint = new Tensor('float32', new Float32Array(12), [1, 2, 2, 3]);
 const link = (n: ControlNetModel, start = 0, end = 1, previous?: ControlLink): ControlLink => ({ net: n, hint, strength: 1, start, end, previous });
 const entry = (control?: ControlLink, extra: Partial<CondEntry> = {}): CondEntry => ({ embeds: new Tensor('float32', new Float32Array(2 * 32), [1, 2, 32]), strength: 1, control, ...extra });
@@ -96,7 +99,8 @@ describe('ControlRunner.submit', () => {
     });
     const source = sourceOf({ '/cn': cn, '/cnet': unet });
     const m = { ...model(true), residualUnet: new UNetQueue(new SessionHandle(source, '/cnet')) } as DiffusionModel;
-    const net: ControlNetModel = { name: 'cn', session: new SessionHandle(source, '/cn') };
+    const session = new SessionHandle(source, '/cn');
+    const net: ControlNetModel = { name: 'cn', session, queue: new UNetQueue(session, {}, 'all') };
     return { m, net, seen };
   }
 
