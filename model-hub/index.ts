@@ -15,7 +15,7 @@ export { describeFlavour } from './flavour.js';
 export { folderBytes, listInstalledModels } from './list.js';
 export type { InstalledModel } from './list.js';
 export { formatVerifyReport, verifyModel } from './verify.js';
-export type { ComponentReport, SignatureSource, VerifyReport } from './verify.js';
+export type { ComponentReport, SignatureSource, VerifyOptions, VerifyReport } from './verify.js';
 export { KIND_FOLDERS, MODEL_KINDS, PULL_KINDS, SOURCE_FILE, isModelKind, isPullKind } from './kinds.js';
 export type { ModelKind, PullKind } from './kinds.js';
 export {

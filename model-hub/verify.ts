@@ -37,7 +37,12 @@ export interface VerifyReport {
   readonly components: readonly ComponentReport[];
 }
 
-async function verifyFolder(kind: ModelKind, name: string, dir: string, source: SignatureSource): Promise<VerifyReport> {
+export interface VerifyOptions {
+  /** A note on where the component's nodes run (e.g. which fall back to the CPU on the chosen device). */
+  placement?: (file: string) => Promise<string | undefined>;
+}
+
+async function verifyFolder(kind: ModelKind, name: string, dir: string, source: SignatureSource, opts: VerifyOptions): Promise<VerifyReport> {
   const scan = scanFolder(kind, dir);
   const components: ComponentReport[] = [];
   const sigs = new Map<ComponentRole, Signature>();
@@ -54,7 +59,9 @@ async function verifyFolder(kind: ModelKind, name: string, dir: string, source: 
     }
     sigs.set(c.role, sig);
     const d = checkComponent(c.role, sig, { labels: scan.labels });
-    components.push({ role: c.role, file, inputs: sig.inputs, outputs: sig.outputs, ok: d.ok, problems: d.problems, notes: d.notes });
+    const placed = await opts.placement?.(c.file).catch((e: unknown) => `node placement unknown: ${e instanceof Error ? e.message : String(e)}`);
+    const notes = placed ? [...d.notes, placed] : d.notes;
+    components.push({ role: c.role, file, inputs: sig.inputs, outputs: sig.outputs, ok: d.ok, problems: d.problems, notes });
   }
   const ok = scan.problems.length === 0 && components.length > 0 && components.every((c) => c.ok);
   return {
@@ -65,9 +72,9 @@ async function verifyFolder(kind: ModelKind, name: string, dir: string, source: 
 }
 
 /** Verifies every installed model matching `name` (or `<kind>/<name>`); throws ModelNotFoundError when none does. */
-export async function verifyModel(modelsDir: string, name: string, source: SignatureSource): Promise<VerifyReport[]> {
+export async function verifyModel(modelsDir: string, name: string, source: SignatureSource, opts: VerifyOptions = {}): Promise<VerifyReport[]> {
   const out: VerifyReport[] = [];
-  for (const ref of findInstalled(modelsDir, name)) out.push(await verifyFolder(ref.kind, ref.name, ref.dir, source));
+  for (const ref of findInstalled(modelsDir, name)) out.push(await verifyFolder(ref.kind, ref.name, ref.dir, source, opts));
   return out;
 }
 

@@ -164,3 +164,13 @@ export async function probeDevice(device: Device): Promise<DeviceCapabilities> {
   const float16 = await runProbe(device, true).then(() => true, () => false);
   return { float16 };
 }
+
+/**
+ * Creates (and releases) a session with onnxruntime's verbose log on, which prints where every node was
+ * placed ("Node placements", session_state.cc). The log goes to this process's stderr, so callers run it
+ * in a child process and read it there (node-placement.ts).
+ */
+export async function logNodePlacements(modelPath: string, device: Device): Promise<void> {
+  const session = await ort.InferenceSession.create(modelPath, { ...ortOptions({ device, intraOpNumThreads: 1 }), logSeverityLevel: 0, logVerbosityLevel: 0 });
+  await session.release();
+}

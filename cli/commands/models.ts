@@ -4,9 +4,13 @@ import { resolveFolders } from '../../host/host.js';
 import {
   ChecksumMismatchError, DownloadError, HubRequestError, ModelExistsError, ModelNotFoundError, ModelSpecError, PullAbortedError,
   PullLockedError, UnsupportedLayoutError, formatVerifyReport, hubOptionsFromEnv, isPullKind, listInstalledModels, pullModel,
-  verifyModel, type PullEvent, type PullKind,
+  verifyModel, type PullEvent, type VerifyOptions, type PullKind,
 } from '../../model-hub/index.js';
 import { ModelPool } from '../../runtime/model-pool.js';
+import { describeActive, formatDevice, type DeviceRequest } from '../../runtime/devices.js';
+import { selectDevice } from '../../runtime/device-select.js';
+import { cpuFallbackSummary, nodePlacements } from '../../runtime/node-placement.js';
+import { DEVICE_HELP, deviceOption } from '../option-values.js';
 
 export const MODELS_EXIT = { ok: 0, failed: 1, interrupted: 130 } as const;
 
@@ -149,11 +153,26 @@ export async function modelsListCommand(flags: DirFlags & { json?: boolean }, io
   return MODELS_EXIT.ok;
 }
 
+type VerifyFlags = DirFlags & { json?: boolean; memoryBudget?: number; device?: DeviceRequest };
+
 /** `latentflow models verify <name>`: exit 0 only when latentflow can drive every matching model. */
-export async function modelsVerifyCommand(name: string, flags: DirFlags & { json?: boolean; memoryBudget?: number }, io: ModelsIo = processIo): Promise<number> {
-  const pool = new ModelPool({ memoryBudgetBytes: flags.memoryBudget !== undefined ? Math.round(flags.memoryBudget * 2 ** 30) : undefined });
+export async function modelsVerifyCommand(name: string, flags: VerifyFlags, io: ModelsIo = processIo): Promise<number> {
+  const pool = new ModelPool({ memoryBudgetBytes: flags.memoryBudget !== undefined ? Math.round(flags.memoryBudget * 2 ** 30) : undefined, log: (m) => io.err.write(`${m}\n`) });
   try {
-    const reports = await verifyModel(modelsDirOf(flags), name, pool);
+    let placement: VerifyOptions['placement'];
+    if (flags.device) {
+      const active = await selectDevice(flags.device, (d) => pool.probe(d));
+      pool.useDevice(active);
+      const device = active.device;
+      io.err.write(`latentflow models verify: ${describeActive(active)}\n`);
+      if (device.kind !== 'cpu') {
+        placement = async (file) => {
+          const summary = cpuFallbackSummary(await nodePlacements(file, device));
+          return `on ${formatDevice(device)}: ${summary ?? 'every node runs on the device'}`;
+        };
+      }
+    }
+    const reports = await verifyModel(modelsDirOf(flags), name, pool, { placement });
     io.out(flags.json ? `${JSON.stringify(reports, null, 2)}\n` : `${reports.map(formatVerifyReport).join('\n\n')}\n`);
     return reports.every((r) => r.ok) ? MODELS_EXIT.ok : MODELS_EXIT.failed;
   } catch (e) {
@@ -202,8 +221,9 @@ export function registerModels(program: Command): void {
       .command('verify <name>')
       .description('open every session of a model (<name> or <kind>/<name>) and report whether latentflow can drive it')
       .option('--json', 'print JSON')
-      .option('--memory-budget <GiB>', 'model memory budget in GiB', parseFloat),
-  ).action(async (name: string, flags: DirFlags & { json?: boolean; memoryBudget?: number }) => {
+      .option('--memory-budget <GiB>', 'model memory budget in GiB', parseFloat)
+      .option('--device <device>', `${DEVICE_HELP}; lists the nodes that fall back to the CPU`, deviceOption),
+  ).action(async (name: string, flags: VerifyFlags) => {
     process.exitCode = await modelsVerifyCommand(name, flags);
   });
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelsListCommand, modelsPullCommand, modelsVerifyCommand, type ModelsIo } from '../../cli/commands/models.js';
 import { startFakeHub, type FakeHub } from '../model-hub/fake-hub.js';
 import { tempDir } from '../fixtures/temp-dir.js';
-import { tempToyworld } from '../fixtures/toyworld.js';
+import { REPO_MODELS, tempToyworld } from '../fixtures/toyworld.js';
+import { webgpuProblem, webgpuTitle } from '../fixtures/webgpu.js';
 
 function capture(env: NodeJS.ProcessEnv): ModelsIo & { stdout: string; stderr: string } {
   const io = {
@@ -76,5 +77,16 @@ describe('latentflow models', () => {
     const { stdout } = await promisify(execFile)(process.execPath, [bin, 'models', 'list', '--json', '--base-dir', base], { timeout: 60_000 });
     const parsed: unknown = JSON.parse(stdout);
     expect(Array.isArray(parsed) && parsed.map((m: { name?: string }) => m.name)).toEqual(['sd-int64', 'clip']);
+  });
+});
+
+const gpuProblem = await webgpuProblem();
+describe.skipIf(gpuProblem !== undefined)(webgpuTitle('models verify --device webgpu', gpuProblem), () => {
+  it('opens the sessions on webgpu and notes, per component, which nodes run on the CPU', { timeout: 240_000 }, async () => {
+    const io = capture({});
+    expect(await modelsVerifyCommand('checkpoint/toyworld-shapes', { baseDir: tempDir('lf-verify-gpu-'), modelsDir: REPO_MODELS, device: { kind: 'webgpu' } }, io)).toBe(0);
+    expect(io.stderr).toContain('device webgpu');
+    expect(io.stdout).toMatch(/ok {3}unet \(unet\/model\.onnx\)[\s\S]*note: on webgpu: (\d+ of \d+ nodes run on the CPU|every node runs on the device)/);
+    expect(io.stdout.match(/note: on webgpu:/g)?.length).toBeGreaterThanOrEqual(4);
   });
 });
