@@ -13,6 +13,7 @@ const COLORS: Record<string, string> = {
   SAMPLER: '#ecb4b4',
   NOISE: '#b0b0b0',
   GUIDER: '#66ffff',
+  CONTROL_NET: '#00d78d',
   INT: '#7fd1b9',
   FLOAT: '#9ad17f',
   STRING: '#c9c9a0',

@@ -88,6 +88,19 @@ describe('editor workflow import/export', () => {
     expect(xs.size).toBeGreaterThan(3);
   });
 
+  it('opens workflows/controlnet.json: Canny, ControlNetLoader and ControlNetApplyAdvanced wired, and exports it back unchanged', () => {
+    const doc = parseJson(readFileSync(path.join(REPO, 'workflows', 'controlnet.json'), 'utf8'));
+    const r = importDocument(doc, info, specs);
+    expect(r.kind).toBe('api');
+    const types = r.graph.nodes.map((n) => n.data.classType);
+    for (const t of ['Canny', 'ControlNetLoader', 'ControlNetApplyAdvanced', 'KSampler']) expect(types).toContain(t);
+    const apply = r.graph.nodes.find((n) => n.data.classType === 'ControlNetApplyAdvanced')!;
+    const into = r.graph.edges.filter((e) => e.target === apply.id).map((e) => e.targetHandle).sort();
+    expect(into).toEqual(['in:control_net', 'in:image', 'in:negative', 'in:positive']);
+    const strip = (w: object) => Object.fromEntries(Object.entries(w as Record<string, { class_type: string; inputs: unknown }>).map(([id, n]) => [id, { class_type: n.class_type, inputs: n.inputs }]));
+    expect(strip(toApi(r.graph, specs))).toEqual(strip(doc as object));
+  });
+
   itWith(COMFYUI_EXAMPLES, 'reads the PNG text chunks with DecompressionStream as the engine does with node:zlib, and opens a ComfyUI example', async () => {
     const file = COMFYUI_EXAMPLES.file('img2img_img2img_workflow.png');
     const bytes = new Uint8Array(readFileSync(file));
