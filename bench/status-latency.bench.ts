@@ -3,10 +3,13 @@
  * `latentflow serve --concurrency 2` with a history of a few hundred entries runs toyworld txt2img jobs
  * (U-Net steps with previews to a WebSocket client, VAE decode, PNG save) while one client polls
  * GET /queue, GET /history?max_items=64 and GET /system_stats in turn. Latencies are measured by the
- * client over loopback, so they include HTTP and JSON on both sides.
+ * client over loopback, so they include HTTP and JSON on both sides, and the client's own scheduling on
+ * a shared machine; the server's event-loop delay (perf_hooks, from a preload) is printed for the same
+ * phases, which is what holds a status request up inside the server.
  */
 import path from 'node:path';
-import { REPO, WsRecorder, getJson, postJson, slowWorkflow, startServerProcess, waitJob } from '../test/server/helpers.js';
+import { fileURLToPath } from 'node:url';
+import { REPO, WsRecorder, getJson, postJson, slowWorkflow, startServerProcess, waitJob, type ServerProcess } from '../test/server/helpers.js';
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -29,12 +32,28 @@ function txt2img(seed: number, size: number): Record<string, unknown> {
   };
 }
 
+const LOOP_DELAY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/loop-delay.mjs');
+
+/** Ends the server's current loop-delay phase and returns its line. */
+async function loopDelay(srv: ServerProcess): Promise<string> {
+  const before = srv.stderr().length;
+  srv.proc.kill('SIGUSR2');
+  for (;;) {
+    const m = /loop-delay (\{.*\})/.exec(srv.stderr().slice(before));
+    if (m) {
+      const d = JSON.parse(m[1]!) as { p50: number; p99: number; max: number };
+      return `server event-loop delay p50=${d.p50} ms p99=${d.p99} ms max=${d.max} ms`;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const ROUTES = ['/queue', '/history?max_items=64', '/system_stats'] as const;
 const HISTORY = 300;
 const JOBS = 8;
 
 export default async function (): Promise<void> {
-  const srv = await startServerProcess({ toyworld: true, args: ['--models-dir', path.join(REPO, 'models'), '--concurrency', '2'] });
+  const srv = await startServerProcess({ nodeArgs: ['--import', LOOP_DELAY], toyworld: true, args: ['--models-dir', path.join(REPO, 'models'), '--concurrency', '2'] });
   try {
     for (let i = 0; i < HISTORY; i++) {
       const r = await postJson(`${srv.url}/prompt`, { prompt: slowWorkflow({ steps: 1, delayMs: 0, value: i / 1000 }) });
@@ -56,7 +75,9 @@ export default async function (): Promise<void> {
     };
     // The same polling with no job running: the floor of this machine and client.
     const idle = new Map<string, number[]>(ROUTES.map((r) => [r, []]));
+    await loopDelay(srv);
     for (let i = 0; i < 100; i++) await poll(idle);
+    const idleLoop = await loopDelay(srv);
     const ws = await WsRecorder.open(srv.url, 'bench');
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i++) {
@@ -72,12 +93,15 @@ export default async function (): Promise<void> {
       done = true;
     })();
     while (!done) await poll(lat);
+    const busyLoop = await loopDelay(srv);
     ws.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     for (const route of ROUTES) {
       console.log(`GET ${route} idle, ${HISTORY} in history: ${summary(idle.get(route)!)}`);
       console.log(`GET ${route} while ${JOBS} toyworld 512x512 txt2img jobs ran (concurrency 2, ${secs} s): ${summary(lat.get(route)!)}`);
     }
+    console.log(`idle: ${idleLoop}`);
+    console.log(`while the jobs ran: ${busyLoop}`);
   } finally {
     await srv.stop();
   }
