@@ -73,6 +73,16 @@ export function outputNotFound(wanted: readonly string[], outputs: readonly IoMe
   return new OutputNotFoundError(`no output named ${names}; declared outputs: ${outputs.map(describeMeta).join(', ')}`);
 }
 
+/** A weight patch (LoRA, new embedding rows) that does not fit its model; names the file and the key. */
+export class WeightPatchError extends Error {
+  override readonly name = 'WeightPatchError';
+}
+
+/** A file that is not a well-formed safetensors file; the message names the file and the key. */
+export class SafetensorsError extends Error {
+  override readonly name = 'SafetensorsError';
+}
+
 /** A serialisable form of an error, for crossing the worker boundary. */
 export interface WireError {
   name: string;
@@ -91,6 +101,8 @@ const ERROR_CLASSES: Record<string, new (message: string) => Error> = {
   ResidentTensorError,
   DeviceUnavailableError,
   DeviceDtypeError,
+  WeightPatchError,
+  SafetensorsError,
 };
 
 export function toWireError(e: unknown): WireError {

@@ -27,7 +27,7 @@ function reply(m: FromWorker, transfer: ArrayBuffer[] = []): void {
 async function handle(m: Exclude<ToWorker, { type: 'crash' }>): Promise<void> {
   switch (m.type) {
     case 'load': {
-      const s = await OnnxSession.create(m.path, m.options);
+      const s = await OnnxSession.create(m.path, m.options, m.patch);
       const sessionId = nextSessionId++;
       sessions.set(sessionId, s);
       reply({ type: 'loaded', id: m.id, sessionId, inputs: [...s.inputs], outputs: [...s.outputs], bytes: s.bytes });

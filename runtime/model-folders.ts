@@ -18,3 +18,21 @@ export function listPipelineFolders(root: string, marker: string): string[] {
     .filter((n) => !n.startsWith('.') && existsSync(path.join(root, n, marker)))
     .sort();
 }
+
+/** Files under `dir` (recursively) whose names end in one of `exts`, as sorted '/'-separated relative names. */
+export function listFilesWithExtensions(dir: string, exts: readonly string[], prefix = ''): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFilesWithExtensions(path.join(dir, e.name), exts, rel));
+    else if (exts.some((x) => e.name.toLowerCase().endsWith(x))) out.push(rel);
+  }
+  return out.sort();
+}

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { RuntimeConfigError, SessionClosedError } from './errors.js';
 import { CPU, DeviceDtypeError, formatDevice, type ActiveDevice, type Device, type DeviceCapabilities } from './devices.js';
 import type { SessionOptions } from './onnx-session-options.js';
+import type { WeightPatch } from './weight-patch.js';
+import { isEmptyPatch } from './weight-patch.js';
 import type { ModelSession } from './session-client.js';
 import { RemoteSession, SessionClient } from './session-client.js';
 
@@ -117,15 +119,18 @@ export class ModelPool {
 
   /**
    * The shared session for a model file, loading it (once) if needed. Sessions created with different
-   * `options` (e.g. freeDimensionOverrides for one latent size) are distinct sessions.
+   * `options` (e.g. freeDimensionOverrides for one latent size) or a different weight `patch` (a LoRA
+   * set with its strengths) are distinct sessions; an empty patch is the unpatched session.
    */
-  async session(modelPath: string, options?: SessionOptions): Promise<ModelSession> {
+  async session(modelPath: string, options?: SessionOptions, patch?: WeightPatch): Promise<ModelSession> {
     if (this.closed) throw new SessionClosedError(`cannot load ${modelPath}: the model pool is closed`);
     const file = path.resolve(modelPath);
-    const key = options ? `${file}\0${stableJson(options)}` : file;
+    const weights = isEmptyPatch(patch) ? undefined : patch;
+    let key = options ? `${file}\0${stableJson(options)}` : file;
+    if (weights) key += `\0patch:${stableJson(weights)}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      const promise = this.load(file, options);
+      const promise = this.load(file, options, weights);
       const created: Entry = { promise };
       entry = created;
       this.entries.set(key, created);
@@ -144,21 +149,21 @@ export class ModelPool {
     return s;
   }
 
-  private async load(file: string, options?: SessionOptions): Promise<RemoteSession> {
+  private async load(file: string, options?: SessionOptions, patch?: WeightPatch): Promise<RemoteSession> {
     // Make room for at least the file itself before the worker reads it; external data is counted after.
     const fileBytes = await stat(file).then((st) => st.size, () => 0);
     this.enforce(this.budgetBytes - fileBytes);
     // The pool's device is the default; a loader's own `device` (CLIPLoader's "cpu") wins.
     const { device, capabilities, requested } = this.active;
-    if (device.kind === 'cpu' || options?.device?.kind === 'cpu') return this.client.load(file, options);
+    if (device.kind === 'cpu' || options?.device?.kind === 'cpu') return this.client.load(file, options, patch);
     const onDevice: SessionOptions = { device, ...(capabilities?.float16 === false ? { deviceFloat16: false } : {}), ...options };
     try {
-      return await this.client.load(file, onDevice);
+      return await this.client.load(file, onDevice, patch);
     } catch (e) {
       // `auto` runs what the device cannot compute (float16 on an adapter without it) on the CPU; a named device refuses.
       if (!(e instanceof DeviceDtypeError) || requested.kind !== 'auto') throw e;
       this.log(`latentflow: ${path.basename(path.dirname(file))}/${path.basename(file)} runs on the cpu: ${e.message.split(';')[0]}`);
-      return this.client.load(file, { ...options, device: CPU });
+      return this.client.load(file, { ...options, device: CPU }, patch);
     }
   }
 

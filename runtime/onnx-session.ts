@@ -6,11 +6,16 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { InferenceError, ModelLoadError, feedReport } from './errors.js';
+import { InferenceError, ModelLoadError, SafetensorsError, feedReport } from './errors.js';
 import { adaptFeeds, fromSessionOutput, planOutputs } from './feeds.js';
 import type { AnyTensor, Dim, FeedMap, IoMeta, TensorMap } from './io-meta.js';
 import { narrowFeeds, toElementType } from './io-meta.js';
+import { readFileSync } from 'node:fs';
 import { inspectModelFile } from './model-file.js';
+import { readWeightIndex } from './onnx-weights.js';
+import { PATCH_FILE_NAME, externalFiles, patchedModelBytes } from './patched-model.js';
+import type { WeightPatch } from './weight-patch.js';
+import { WeightPatchError, computePatch, isEmptyPatch } from './weight-patch.js';
 import type { SessionOptions } from './onnx-session-options.js';
 import { DEFAULT_INTRA_OP_THREADS } from './onnx-session-options.js';
 import {
@@ -31,6 +36,19 @@ function ortOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
     // NOTE: spinning pool threads would steal the core the main thread needs between runs.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
+}
+
+/** Creates a session whose initializers carry `patch` (see weight-patch.ts and patched-model.ts). */
+async function createPatched(modelPath: string, o: SessionOptions, patch: WeightPatch): Promise<{ session: ort.InferenceSession; buffer: ArrayBuffer }> {
+  const index = readWeightIndex(modelPath);
+  const { buffer, tensors } = computePatch(index, patch);
+  const bytes = patchedModelBytes(index, tensors);
+  const files = [...externalFiles(index, tensors)].map(([location, file]) => ({ path: location, data: readFileSync(file) }));
+  const session = await ort.InferenceSession.create(bytes, {
+    ...ortOptions(o),
+    externalData: [{ path: PATCH_FILE_NAME, data: new Uint8Array(buffer) }, ...files],
+  });
+  return { session, buffer };
 }
 
 function metaFromOrt(m: ort.InferenceSession.ValueMetadata, declared: readonly IoMeta[]): IoMeta {
@@ -57,11 +75,14 @@ export class OnnxSession {
     readonly path: string,
     readonly inputs: readonly IoMeta[],
     readonly outputs: readonly IoMeta[],
-    /** Memory estimate: model file plus external data. */
+    /** Memory estimate: model file plus external data (plus patched weights). */
     readonly bytes: number,
+    /** Patched weights onnxruntime was given as in-memory external data; held as long as the session. */
+    private readonly patchBuffer?: ArrayBuffer,
   ) {}
 
-  static async create(modelPath: string, options: SessionOptions = {}): Promise<OnnxSession> {
+  /** A session of `modelPath`, with `patch` applied to its initializers when one is given. */
+  static async create(modelPath: string, options: SessionOptions = {}, patch?: WeightPatch): Promise<OnnxSession> {
     const info = inspectModelFile(modelPath);
     if (info.usesFloat16 && options.device && options.deviceFloat16 === false) {
       throw new DeviceDtypeError(
@@ -70,9 +91,12 @@ export class OnnxSession {
       );
     }
     let session: ort.InferenceSession;
+    let buffer: ArrayBuffer | undefined;
     try {
-      session = await ort.InferenceSession.create(modelPath, ortOptions(options));
+      if (patch && !isEmptyPatch(patch)) ({ session, buffer } = await createPatched(modelPath, options, patch));
+      else session = await ort.InferenceSession.create(modelPath, ortOptions(options));
     } catch (e) {
+      if (e instanceof WeightPatchError || e instanceof SafetensorsError || e instanceof ModelLoadError) throw e;
       const on = options.device && options.device.kind !== 'cpu' ? ` on ${formatDevice(options.device)}` : '';
       throw new ModelLoadError(`onnxruntime cannot load ${modelPath}${on}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -87,7 +111,7 @@ export class OnnxSession {
       inputs = pick(session.inputNames, info.inputs);
       outputs = pick(session.outputNames, info.outputs);
     }
-    return new OnnxSession(session, modelPath, inputs, outputs, info.bytes);
+    return new OnnxSession(session, modelPath, inputs, outputs, info.bytes + (buffer?.byteLength ?? 0), buffer);
   }
 
   /**
@@ -112,6 +136,11 @@ export class OnnxSession {
       out[plan.keys[i]] = fromSessionOutput(toElementType(t.type), t.data, t.dims);
     });
     return out;
+  }
+
+  /** Bytes of patched weights this session holds (0 for an unpatched one). */
+  get patchedBytes(): number {
+    return this.patchBuffer?.byteLength ?? 0;
   }
 
   async release(): Promise<void> {

@@ -15,7 +15,8 @@ const WINDOW = 64 * 1024;
 const WHOLE_DECODE_LIMIT = 1024 * 1024;
 const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: Number, defaults: false, arrays: false };
 
-class FileWindow {
+/** Reads a file through a small sliding window (large reads are read directly). */
+export class FileWindow {
   private buf = Buffer.alloc(0);
   private start = 0;
   constructor(private readonly fd: number, readonly size: number) {}
@@ -55,9 +56,19 @@ function mergeField(into: ProtoObject, field: protobuf.Field, value: unknown): v
   }
 }
 
-function decodeRange(win: FileWindow, type: protobuf.Type, start: number, end: number): ProtoObject {
-  if (end - start <= WHOLE_DECODE_LIMIT) return decodeWhole(type, win.read(start, end - start));
-  const out: ProtoObject = {};
+/** One field of a message in a file: its number, wire type, and the byte ranges of the field and its value. */
+export interface ProtoFieldSpan {
+  readonly no: number;
+  readonly wire: number;
+  /** Where the field (tag included) starts and ends. */
+  readonly start: number;
+  readonly end: number;
+  /** Where its value starts (after the length prefix for length-delimited fields). */
+  readonly valueStart: number;
+}
+
+/** The fields of the message in bytes [start, end) of a file, in order, without decoding their values. */
+export function* protoFields(win: FileWindow, start: number, end: number): Generator<ProtoFieldSpan> {
   let pos = start;
   while (pos < end) {
     const head = win.read(pos, Math.min(20, end - pos));
@@ -81,17 +92,24 @@ function decodeRange(win: FileWindow, type: protobuf.Type, start: number, end: n
       throw new ModelLoadError(`unsupported protobuf wire type ${wire} at byte ${pos}`);
     }
     if (valueEnd > end) throw new ModelLoadError(`protobuf field at byte ${pos} runs past its message`);
-    const field = type.fieldsById[tag >>> 3];
-    if (field) {
-      const sub = field.resolvedType;
-      if (sub instanceof protobuf.Type && wire === 2) {
-        mergeField(out, field, decodeRange(win, sub, valueStart, valueEnd));
-      } else {
-        // Re-decode just this field (tag included) with the reflection type, then merge it.
-        mergeField(out, field, decodeWhole(type, win.read(pos, valueEnd - pos))[field.name]);
-      }
-    }
+    yield { no: tag >>> 3, wire, start: pos, end: valueEnd, valueStart };
     pos = valueEnd;
+  }
+}
+
+function decodeRange(win: FileWindow, type: protobuf.Type, start: number, end: number): ProtoObject {
+  if (end - start <= WHOLE_DECODE_LIMIT) return decodeWhole(type, win.read(start, end - start));
+  const out: ProtoObject = {};
+  for (const f of protoFields(win, start, end)) {
+    const field = type.fieldsById[f.no];
+    if (!field) continue;
+    const sub = field.resolvedType;
+    if (sub instanceof protobuf.Type && f.wire === 2) {
+      mergeField(out, field, decodeRange(win, sub, f.valueStart, f.end));
+    } else {
+      // Re-decode just this field (tag included) with the reflection type, then merge it.
+      mergeField(out, field, decodeWhole(type, win.read(f.start, f.end - f.start))[field.name]);
+    }
   }
   return out;
 }

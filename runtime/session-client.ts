@@ -21,6 +21,7 @@ import type { SessionFeeds, TransferChoice } from './send-feeds.js';
 import { packFeeds } from './send-feeds.js';
 import type { DType, Tensor } from './tensor.js';
 import type { FromWorker, OutputGroups, ToWorker } from './wire.js';
+import type { WeightPatch } from './weight-patch.js';
 import { packTensors, unpackTensors } from './wire.js';
 
 export interface RunOptions {
@@ -221,6 +222,8 @@ export class RemoteSession implements StackingSession {
     readonly bytes: number,
     /** Options this session was created with (reused when it reloads; `retarget` changes them). */
     private sessionOptions: SessionOptions,
+    /** Weights patched into this session (reapplied when it reloads). */
+    readonly patch?: WeightPatch,
   ) {}
 
   get options(): SessionOptions {
@@ -361,20 +364,23 @@ export class SessionClient {
     return this.slots.reduce((best, s) => (s.bytes < best.bytes ? s : best));
   }
 
-  private async loadInto(path: string, options: SessionOptions): Promise<{ slot: WorkerSlot; m: Extract<FromWorker, { type: 'loaded' }> }> {
+  private async loadInto(path: string, options: SessionOptions, patch?: WeightPatch): Promise<{ slot: WorkerSlot; m: Extract<FromWorker, { type: 'loaded' }> }> {
     if (this.closed) throw new SessionClosedError(`cannot load ${path}: the inference workers were closed`);
     const slot = this.pickSlot();
-    const m = await slot.call({ type: 'load', path, options });
+    const m = await slot.call({ type: 'load', path, options, patch });
     if (m.type !== 'loaded') throw unexpected(m, 'load');
     slot.bytes += m.bytes;
     return { slot, m };
   }
 
-  /** Loads a model in a worker and returns its proxy; `options` override the client's session options. */
-  async load(path: string, options: SessionOptions = {}): Promise<RemoteSession> {
+  /**
+   * Loads a model in a worker and returns its proxy; `options` override the client's session options,
+   * `patch` changes weights before the session is created (the worker reads and merges them).
+   */
+  async load(path: string, options: SessionOptions = {}, patch?: WeightPatch): Promise<RemoteSession> {
     const merged = { ...this.sessionOptions, ...options };
-    const { slot, m } = await this.loadInto(path, merged);
-    const s = new RemoteSession(this, path, m.inputs, m.outputs, m.bytes, merged);
+    const { slot, m } = await this.loadInto(path, merged, patch);
+    const s = new RemoteSession(this, path, m.inputs, m.outputs, m.bytes, merged, patch);
     s.attach(slot, m.sessionId, merged);
     s.touch();
     this.hooks.onLoaded?.(s);
@@ -384,7 +390,7 @@ export class SessionClient {
   /** @internal Loads the session again after its worker died or it was released. */
   async reload(s: RemoteSession): Promise<void> {
     const options = s.options;
-    const { slot, m } = await this.loadInto(s.path, options);
+    const { slot, m } = await this.loadInto(s.path, options, s.patch);
     s.attach(slot, m.sessionId, options);
     this.hooks.onLoaded?.(s);
   }

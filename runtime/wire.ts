@@ -4,6 +4,7 @@ import type { AnyTensor, IoMeta, TensorMap } from './io-meta.js';
 import type { SessionOptions } from './onnx-session-options.js';
 import type { Device, DeviceCapabilities } from './devices.js';
 import type { DType } from './tensor.js';
+import type { WeightPatch } from './weight-patch.js';
 import { Tensor } from './tensor.js';
 
 export interface WireTensor {
@@ -28,7 +29,8 @@ export interface WireRows {
 }
 
 export type ToWorker =
-  | { type: 'load'; id: number; path: string; options: SessionOptions }
+  /** `patch`: weights to change before the session is created (LoRA deltas, new embedding rows). */
+  | { type: 'load'; id: number; path: string; options: SessionOptions; patch?: WeightPatch }
   | { type: 'run'; id: number; sessionId: number; feeds: Record<string, WireTensor>; rows?: Record<string, WireRows>; outputs?: OutputGroups }
   | { type: 'release'; id: number; sessionId: number }
   /** Stores a tensor in the worker for later runs to name by handle. */
