@@ -60,6 +60,36 @@ export interface ClipModel {
   readonly tokenizer: ClipTokenizer;
   /** CLIPSetLastLayer's stop_at_clip_layer: -1 is the exported output, -2 the layer before, ... */
   readonly layer: number;
+  /**
+   * SDXL's text side (ComfyUI comfy/sdxl_clip.py): 'base' = `textEncoder` is CLIP-L and `clipG` the OpenCLIP
+   * bigG tower (text_encoder_2/), their penultimate states concatenated; 'refiner' = `textEncoder` is the
+   * bigG tower alone (SDXLRefinerClipModel). Absent for SD 1.x / 2.x.
+   */
+  readonly sdxl?: 'base' | 'refiner';
+  /** SDXL base: the second tower (text_encoder_2/ + tokenizer_2/), which also gives the pooled `text_embeds`. */
+  readonly clipG?: ClipTower;
+}
+
+/** One text tower of a multi-encoder CLIP (SDXL's clip_g). */
+export interface ClipTower {
+  readonly textEncoder: SessionHandle;
+  readonly tokenizer: ClipTokenizer;
+}
+
+/**
+ * SDXL's size and aesthetic conditioning on an entry (ComfyUI's `width`, `height`, `crop_w`, `crop_h`,
+ * `target_width`, `target_height`, `aesthetic_score` keys, read by model_base.py SDXL/SDXLRefiner.encode_adm).
+ * Missing values are filled when sampling: width/height from the latent size x 8, targets from width/height,
+ * crops 0, aesthetic score 6 (positive) / 2.5 (negative).
+ */
+export interface SizeCond {
+  readonly width?: number;
+  readonly height?: number;
+  readonly cropW?: number;
+  readonly cropH?: number;
+  readonly targetWidth?: number;
+  readonly targetHeight?: number;
+  readonly aestheticScore?: number;
 }
 
 export interface VaeModel {
@@ -99,6 +129,8 @@ export interface CondEntry {
   readonly control?: ControlLink;
   /** ComfyUI's `control_apply_to_uncond` (ControlNetApply): the control is copied to uncond entries without one. */
   readonly controlApplyToUncond?: boolean;
+  /** SDXL size / aesthetic conditioning (CLIPTextEncodeSDXL, CLIPTextEncodeSDXLRefiner). */
+  readonly size?: SizeCond;
 }
 
 /** A conditioning mask: [Bm,h,w] in 0..1 at any size (resized to the latent when sampling). */

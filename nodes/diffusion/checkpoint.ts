@@ -134,12 +134,40 @@ function residualUnetQueue(dir: string, source: SessionSource): UNetQueue | unde
   return file ? new UNetQueue(new SessionHandle(source, file)) : undefined;
 }
 
+/** A tokenizer folder of a pipeline; `required` names the component that needs it when it is missing. */
+function tokenizerDir(dir: string, folder: string, name: string, required?: string): string | undefined {
+  const d = path.join(dir, folder);
+  if (existsSync(d)) return d;
+  if (required) throw new CheckpointLoadError(`checkpoint '${name}' has ${required}/ but no ${folder}/ (its tokenizer): copy ${folder}/ from the pipeline's export`);
+  return undefined;
+}
+
+/**
+ * The text side: one encoder (SD 1.x/2.x); text_encoder/ + text_encoder_2/ (SDXL base: CLIP-L and OpenCLIP
+ * bigG); text_encoder_2/ alone (SDXL refiner). SDXL reads the penultimate layer by default (ComfyUI
+ * sdxl_clip.py layer_idx=-2).
+ */
+function loadClip(dir: string, name: string, source: SessionSource): ClipModel {
+  const textPath = componentModel(path.join(dir, 'text_encoder'));
+  const text2Path = componentModel(path.join(dir, 'text_encoder_2'));
+  if (!textPath && !text2Path) throw new CheckpointLoadError(`checkpoint '${name}' has no text_encoder/model.onnx`);
+  if (!text2Path) {
+    const tokDir = tokenizerDir(dir, 'tokenizer', name) ?? dir;
+    return { name, textEncoder: new SessionHandle(source, textPath!), tokenizer: loadClipTokenizer(tokDir), layer: -1 };
+  }
+  const tok2 = loadClipTokenizer(tokenizerDir(dir, 'tokenizer_2', name, 'text_encoder_2')!);
+  if (!textPath) return { name, textEncoder: new SessionHandle(source, text2Path), tokenizer: tok2, layer: -2, sdxl: 'refiner' };
+  const tok = loadClipTokenizer(tokenizerDir(dir, 'tokenizer', name, 'text_encoder')!);
+  return {
+    name, textEncoder: new SessionHandle(source, textPath), tokenizer: tok, layer: -2, sdxl: 'base',
+    clipG: { textEncoder: new SessionHandle(source, text2Path), tokenizer: tok2 },
+  };
+}
+
 function loadUncached(dir: string, name: string, source: SessionSource): Checkpoint {
   const unetPath = componentModel(path.join(dir, 'unet'));
   if (!unetPath) throw new CheckpointLoadError(`checkpoint '${name}' has no unet/model.onnx`);
-  const textPath = componentModel(path.join(dir, 'text_encoder'));
-  if (!textPath) throw new CheckpointLoadError(`checkpoint '${name}' has no text_encoder/model.onnx`);
-  const tokDir = existsSync(path.join(dir, 'tokenizer')) ? path.join(dir, 'tokenizer') : dir;
+  const clip = loadClip(dir, name, source);
   const vae = loadVae(dir, name, source);
   const sched = schedulerConfigFrom(readJsonObject(path.join(dir, 'scheduler', 'scheduler_config.json')));
   const sampling = ModelSampling.fromSchedulerConfig(sched);
@@ -156,7 +184,6 @@ function loadUncached(dir: string, name: string, source: SessionSource): Checkpo
     previewer: previewerFor(vae),
     residualUnet: residualUnetQueue(dir, source),
   };
-  const clip: ClipModel = { name, textEncoder: new SessionHandle(source, textPath), tokenizer: loadClipTokenizer(tokDir), layer: -1 };
   return { model, clip, vae };
 }
 

@@ -86,9 +86,14 @@ export function tokenWindows(clip: ClipModel, text: string, log?: (msg: string) 
   return { ids, weights };
 }
 
+/** Indexes of the `hidden_states.N` outputs an export carries (optimum exports them for SDXL's encoders). */
+function hiddenStateIndexes(names: readonly string[]): number[] {
+  return names.map((n) => /^hidden_states\.(\d+)$/.exec(n)).filter((m) => m !== null).map((m) => Number(m[1]));
+}
+
 /** Output name of the hidden state `layer` (-1 = last) when the export carries hidden_states.N outputs. */
 function hiddenStateName(names: readonly string[], layer: number): string | undefined {
-  const idx = names.map((n) => /^hidden_states\.(\d+)$/.exec(n)).filter((m) => m !== null).map((m) => Number(m[1]));
+  const idx = hiddenStateIndexes(names);
   if (idx.length === 0) return undefined;
   const last = Math.max(...idx);
   const want = last + 1 + layer;
@@ -104,8 +109,34 @@ function applyWeights(z: Float32Array, empty: Float32Array, weights: readonly nu
   }
 }
 
-export async function encodeText(clip: ClipModel, text: string, ctx?: Pick<NodeContext, 'signal' | 'log'>): Promise<Conditioning> {
-  const { ids: windows, weights } = tokenWindows(clip, text, ctx?.log);
+/** What to read from a text tower. */
+export interface TowerRead {
+  /**
+   * 'exported': -1 is last_hidden_state, lower layers hidden_states.N when exported (SD 1.x/2.x). 'hidden':
+   * hidden_states.N without the final layer norm, required (ComfyUI layer="hidden", layer_norm_hidden_state=False,
+   * as SDXL's towers are read).
+   */
+  readonly mode: 'exported' | 'hidden';
+  readonly layer: number;
+  /** Pooled outputs in order of preference; the first exported one is returned. */
+  readonly pooled: readonly string[];
+  /** The pooled output must exist (SDXL's clip_g `text_embeds`). */
+  readonly pooledRequired?: boolean;
+}
+
+/** One tower's encoding of token windows: [1, windows x len, dim] and the first window's pooled vector. */
+export interface TowerOutput {
+  readonly embeds: Tensor<'float32'>;
+  readonly pooled?: Tensor<'float32'>;
+}
+
+/** Runs a text tower on token windows (plus the empty prompt when weights need it) and applies the weights. */
+export async function encodeTower(
+  clip: Pick<ClipModel, 'name' | 'textEncoder' | 'tokenizer'>,
+  { ids: windows, weights }: TokenWindows,
+  read: TowerRead,
+  ctx?: Pick<NodeContext, 'signal' | 'log'>,
+): Promise<TowerOutput> {
   const k = windows.length;
   const len = clip.tokenizer.maxLength;
   const weighted = weights.some((row) => row.some((w) => w !== 1));
@@ -121,12 +152,26 @@ export async function encodeText(clip: ClipModel, text: string, ctx?: Pick<NodeC
   }
   const outNames = s.outputs.map((o) => o.name);
   let hidden = ['last_hidden_state', 'text_embeddings'];
-  if (clip.layer < -1) {
-    const name = hiddenStateName(outNames, clip.layer);
+  if (read.mode === 'hidden') {
+    const name = hiddenStateName(outNames, read.layer);
+    if (!name) {
+      const idx = hiddenStateIndexes(outNames);
+      throw new TextEncoderError(
+        idx.length === 0
+          ? `text encoder of '${clip.name}' exports no hidden_states.N outputs (only ${outNames.join(', ')}); SDXL needs the penultimate layer: re-export with output_hidden_states (optimum does for SDXL)`
+          : `text encoder of '${clip.name}' has hidden_states.0..${Math.max(...idx)}; layer ${read.layer} is not among them`,
+      );
+    }
+    hidden = [name];
+  } else if (read.layer < -1) {
+    const name = hiddenStateName(outNames, read.layer);
     if (name) hidden = [name];
-    else ctx?.log(`CLIPSetLastLayer ${clip.layer}: ${clip.name}'s text encoder exports no hidden_states.N outputs; using its last layer`);
+    else ctx?.log(`CLIPSetLastLayer ${read.layer}: ${clip.name}'s text encoder exports no hidden_states.N outputs; using its last layer`);
   }
-  const pooledName = ['pooler_output', 'text_embeds'].find((o) => outNames.includes(o));
+  const pooledName = read.pooled.find((o) => outNames.includes(o));
+  if (!pooledName && read.pooledRequired) {
+    throw new TextEncoderError(`text encoder of '${clip.name}' has no ${read.pooled.join(' / ')} output (outputs: ${outNames.join(', ')}), which SDXL's pooled conditioning needs`);
+  }
   const res = await s.run(feeds, { outputs: pooledName ? [hidden, [pooledName]] : [hidden], signal: ctx?.signal });
   const h = res[hidden[0]];
   if (!h || h.dtype !== 'float32' || h.shape.length !== 3 || h.shape[0] !== n || h.shape[1] !== len) {
@@ -143,7 +188,65 @@ export async function encodeText(clip: ClipModel, text: string, ctx?: Pick<NodeC
   const p = pooledName ? res[pooledName] : undefined;
   // ComfyUI keeps the first window's pooled output.
   const pooled = p && p.dtype === 'float32' ? new Tensor('float32', p.data.slice(0, p.size / n), [1, p.size / n]) : undefined;
-  return [{ embeds, pooled, strength: 1 }];
+  return { embeds, pooled };
+}
+
+export async function encodeText(clip: ClipModel, text: string, ctx?: Pick<NodeContext, 'signal' | 'log'>): Promise<Conditioning> {
+  if (clip.sdxl) return encodeSdxlText(clip, text, text, ctx);
+  const out = await encodeTower(clip, tokenWindows(clip, text, ctx?.log), { mode: 'exported', layer: clip.layer, pooled: ['pooler_output', 'text_embeds'] }, ctx);
+  return [{ embeds: out.embeds, pooled: out.pooled, strength: 1 }];
+}
+
+/** Appends empty-prompt windows to the shorter side until both have as many (ComfyUI CLIPTextEncodeSDXL). */
+function padWindows(a: TokenWindows, emptyA: TokenWindows, to: number): TokenWindows {
+  const ids = [...a.ids];
+  const weights = [...a.weights];
+  while (ids.length < to) {
+    ids.push(...emptyA.ids);
+    weights.push(...emptyA.weights);
+  }
+  return { ids, weights };
+}
+
+/**
+ * SDXL text conditioning (ComfyUI comfy/sdxl_clip.py SDXLClipModel.encode_token_weights, SDXLRefinerClipModel;
+ * comfy_extras/nodes_clip_sdxl.py): clip_g tokenizes `textG`, clip_l `textL` (the same text for CLIPTextEncode),
+ * the shorter side padded with empty-prompt windows; both towers read at CLIPSetLastLayer's layer (-2 by
+ * default) without the final layer norm, concatenated [clip_l, clip_g] on the channel axis (cut to the shorter
+ * sequence); the pooled output is clip_g's projected `text_embeds`. The refiner has clip_g alone.
+ */
+export async function encodeSdxlText(clip: ClipModel, textG: string, textL: string, ctx?: Pick<NodeContext, 'signal' | 'log'>): Promise<Conditioning> {
+  const readG: TowerRead = { mode: 'hidden', layer: clip.layer, pooled: ['text_embeds'], pooledRequired: true };
+  if (clip.sdxl === 'refiner' || !clip.clipG) {
+    const g = await encodeTower(clip, tokenWindows(clip, textG, ctx?.log), readG, ctx);
+    return [{ embeds: g.embeds, pooled: g.pooled, strength: 1 }];
+  }
+  const gClip: ClipModel = { ...clip, textEncoder: clip.clipG.textEncoder, tokenizer: clip.clipG.tokenizer, name: `${clip.name} (text_encoder_2)` };
+  let tg = tokenWindows(gClip, textG, ctx?.log);
+  let tl = tokenWindows(clip, textL, ctx?.log);
+  if (tg.ids.length !== tl.ids.length) {
+    const n = Math.max(tg.ids.length, tl.ids.length);
+    tg = padWindows(tg, tokenWindows(gClip, ''), n);
+    tl = padWindows(tl, tokenWindows(clip, ''), n);
+  }
+  const [l, g] = await Promise.all([
+    encodeTower(clip, tl, { mode: 'hidden', layer: clip.layer, pooled: [] }, ctx),
+    encodeTower(gClip, tg, readG, ctx),
+  ]);
+  return [{ embeds: concatChannels(l.embeds, g.embeds), pooled: g.pooled, strength: 1 }];
+}
+
+/** torch.cat([l[..., :cut, :], g[..., :cut, :]], dim=-1) for [1, seq, d] tensors. */
+function concatChannels(l: Tensor<'float32'>, g: Tensor<'float32'>): Tensor<'float32'> {
+  const seq = Math.min(l.shape[1]!, g.shape[1]!);
+  const dl = l.shape[2]!;
+  const dg = g.shape[2]!;
+  const out = new Float32Array(seq * (dl + dg));
+  for (let t = 0; t < seq; t++) {
+    out.set(l.data.subarray(t * dl, (t + 1) * dl), t * (dl + dg));
+    out.set(g.data.subarray(t * dg, (t + 1) * dg), t * (dl + dg) + dl);
+  }
+  return new Tensor('float32', out, [1, seq, dl + dg]);
 }
 
 export const CLIPTextEncode = defineNode({

@@ -67,8 +67,8 @@ export interface Group {
   readonly embeds: Tensor;
   /** `embeds` kept in the U-Net's worker for the run (or `embeds` itself where it cannot be kept). */
   readonly cond: Promise<Tensor>;
-  /** LCM `timestep_cond` rows: constant over the run. */
-  extra?: Tensor;
+  /** The whole latent's [H, W] (SDXL's default size conditioning is the latent's, not the region's). */
+  readonly latentSize: readonly [number, number];
   /** The control chain every entry of the group carries (ComfyUI only batches entries with the same control). */
   readonly control?: ControlLink;
 }
@@ -157,7 +157,7 @@ export function makePlanner(unet: UNetQueue, positive: Conditioning, negative: C
       // Keeping is an optimisation: where it fails the rows travel with every call, as before.
       const cond = released ? Promise.resolve(embeds) : unet.keep(embeds).catch(() => embeds);
       kept.push(cond);
-      return { jobs: g, embeds, cond, control: g[0]!.entry.control };
+      return { jobs: g, embeds, cond, control: g[0]!.entry.control, latentSize: [H, W] };
     });
     plans.set(key, groups);
     return groups;

@@ -7,12 +7,14 @@
 import type { JobLane } from '../../runtime/batching/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import type { Denoiser } from '../../sampling/samplers/index.js';
-import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
+import type { CondEntry, Conditioning, DiffusionModel } from '../../sockets/index.js';
+import { extraInputsFor, type ExtraInputs } from './unet-extras.js';
 import { ConditioningError, activityBySigma, isPlain, makePlanner, type Group, type Planner } from './denoiser-plan.js';
 import { accumulate, combineCfg, cropRegions, makeAccumulator, plainCfg, plainCond, plainSample } from './denoiser-cfg.js';
 import { applyControlToUncond, makeControlRunner, type ControlRunner } from './control-residuals.js';
 
 export { ConditioningError, areaWeights, stackEmbeds } from './denoiser-plan.js';
+export { guidanceEmbedding } from './unet-extras.js';
 
 /** Inpainting state (sampling.md): regenerate where mask = 1, keep `latent` elsewhere. */
 export interface InpaintState {
@@ -36,19 +38,6 @@ export interface DenoiserOptions {
   readonly lane?: JobLane;
 }
 
-/** diffusers get_guidance_scale_embedding: sin/cos features of w * 1000 (LCM `timestep_cond`). */
-export function guidanceEmbedding(w: number, dim: number): Float32Array {
-  const half = Math.floor(dim / 2);
-  const out = new Float32Array(dim);
-  const k = Math.log(10000) / (half - 1);
-  for (let i = 0; i < half; i++) {
-    const a = w * 1000 * Math.exp(-k * i);
-    out[i] = Math.sin(a);
-    out[half + i] = Math.cos(a);
-  }
-  return out;
-}
-
 /** D(x, sigma) for the samplers, plus `release` for what the run kept in the U-Net's worker. */
 export type ReleasableDenoiser = Denoiser & {
   /** Frees the conditioning kept in the U-Net's worker; call when the sampling run ends, however it ends. */
@@ -58,24 +47,16 @@ export type ReleasableDenoiser = Denoiser & {
 /** One U-Net call for a group's rows at one sigma (and its timestep); returns the raw model output. */
 type Submit = (group: Group, sample: Float32Array, shape: readonly number[], timestep: number, sigma: number) => Promise<Float32Array>;
 
-function makeSubmit(model: DiffusionModel, signal: AbortSignal | undefined, lane: JobLane | undefined, control: ControlRunner | undefined): Submit {
-  // Whether the U-Net takes LCM's `timestep_cond` is asked once per run, not once per call.
-  let timestepCond: Promise<{ name: string; dim: number } | undefined> | undefined;
-  const lcmExtra = () =>
-    (timestepCond ??= model.unet.inputShape('timestep_cond').then((shape) => {
-      if (shape === undefined) return undefined;
-      const d = shape[shape.length - 1];
-      return { name: 'timestep_cond', dim: typeof d === 'number' ? d : 256 };
-    }));
+function makeSubmit(model: DiffusionModel, entries: readonly CondEntry[], signal: AbortSignal | undefined, lane: JobLane | undefined, control: ControlRunner | undefined): Submit {
+  // What the U-Net declares is read (and the conditioning checked against it) once per run, not once per call.
+  let extras: Promise<ExtraInputs> | undefined;
   return async (group, sample, shape, timestep, sigma) => {
     const rows = shape[0];
-    const extraSpec = await lcmExtra();
-    if (extraSpec && group.extra?.shape[0] !== rows) group.extra = repeatRows(guidanceEmbedding(model.lcmGuidance - 1, extraSpec.dim), rows);
     const request = {
       sample: new Tensor('float32', sample, shape),
       timesteps: new Float64Array(rows).fill(timestep),
       encoderHiddenStates: await group.cond,
-      extra: extraSpec && group.extra ? { [extraSpec.name]: group.extra } : undefined,
+      extra: (await (extras ??= extraInputsFor(model, entries)))(group, rows),
       signal,
       lane,
     };
@@ -154,16 +135,10 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const activeAt = activityBySigma(model.sampling, [...positive, ...negative]);
   const planner = makePlanner(model.unet, positive, uncond, activeAt);
   const control = makeControlRunner(model, [...positive, ...(uncond ?? [])]);
-  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, opts.signal, opts.lane, control) };
+  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, [...positive, ...(uncond ?? [])], opts.signal, opts.lane, control) };
   const denoise: Denoiser = async (x, sigma) => {
     if (inpaint) return evaluateInpaint(run, x, sigma, inpaint);
     return new Tensor('float32', await evaluate(run, x, sigma), x.shape);
   };
   return Object.assign(denoise, { release: planner.release });
-}
-
-function repeatRows(row: Float32Array, rows: number): Tensor {
-  const out = new Float32Array(row.length * rows);
-  for (let r = 0; r < rows; r++) out.set(row, r * row.length);
-  return new Tensor('float32', out, [rows, row.length]);
 }

@@ -1,6 +1,7 @@
 /** The diffusion node family: loaders, text, latents, VAE, samplers. */
 import { CheckpointLoaderSimple, VAELoader } from './loaders.js';
 import { CLIPSetLastLayer, CLIPTextEncode } from './clip-text.js';
+import { CLIPTextEncodeSDXL, CLIPTextEncodeSDXLRefiner } from './sdxl-text.js';
 import { ConditioningCombine, ConditioningSetArea, ConditioningSetMask, ConditioningSetTimestepRange, ConditioningZeroOut } from './conditioning.js';
 import { EmptyLatentImage, LatentComposite, LatentUpscale, LatentUpscaleBy, SetLatentNoiseMask } from './latent.js';
 import { VAEDecode, VAEDecodeTiled, VAEEncode, VAEEncodeForInpaint } from './vae-nodes.js';
@@ -17,7 +18,7 @@ import { ConditioningAverage, ConditioningConcat } from './conditioning-ops.js';
 
 export const DIFFUSION_NODES = [
   CheckpointLoaderSimple, VAELoader,
-  CLIPTextEncode, CLIPSetLastLayer, ConditioningCombine, ConditioningSetArea, ConditioningZeroOut, ConditioningSetTimestepRange, ConditioningSetMask,
+  CLIPTextEncode, CLIPSetLastLayer, CLIPTextEncodeSDXL, CLIPTextEncodeSDXLRefiner, ConditioningCombine, ConditioningSetArea, ConditioningZeroOut, ConditioningSetTimestepRange, ConditioningSetMask,
   EmptyLatentImage, VAEEncode, VAEDecode, VAEDecodeTiled, VAEEncodeTiled, VAEEncodeForInpaint, SetLatentNoiseMask,
   LatentUpscale, LatentUpscaleBy, LatentComposite,
   KSampler, KSamplerAdvanced,

@@ -1,0 +1,27 @@
+/**
+ * realarch tiny-sdxl (diffusers' SDXL classes, random weights, optimum SDXL layout: two text towers with
+ * hidden_states.N outputs, U-Net with text_embeds + time_ids, VAE scaling factor 0.13025) against ComfyUI's
+ * references: CLIPTextEncode's default size conditioning, and CLIPTextEncodeSDXL's widgets with text_g != text_l.
+ */
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Host } from '../../host/host.js';
+import { REALARCH, describeWith, itWith } from '../fixtures/shared-data.js';
+import { realarchHost, runRealarchCase } from '../fixtures/realarch-cases.js';
+
+describeWith(REALARCH, 'realarch SDXL (tiny-sdxl)', () => {
+  let host: Host;
+  beforeAll(async () => {
+    host = await realarchHost();
+  });
+  afterAll(() => host?.close());
+
+  for (const [name, shape] of [['sdxl_base', [1, 4, 8, 8]], ['sdxl_textencode_sdxl', [1, 4, 8, 12]]] as const) {
+    itWith(REALARCH, `${name}: PNG and KSampler latent within the stated tolerance`, async () => {
+      const r = await runRealarchCase(host, name);
+      expect(r.error).toBeUndefined();
+      expect(r.latentShape).toEqual(shape);
+      expect(r.pngMaxLevels).toBeLessThanOrEqual(r.case.png_tolerance_levels);
+      expect(r.latentMax).toBeLessThanOrEqual(r.case.latent_tolerance!);
+    }, 120_000);
+  }
+});
