@@ -4,6 +4,7 @@ import { EngineError, ValidationFailedError, checkStructure, type ApiWorkflow, t
 import { checkWorkflowFile, loadWorkflowFile, WorkflowFileError } from '../load-workflow.js';
 import { ensureStarterFiles } from '../starter-files.js';
 import { resolveFolders } from '../../host/host.js';
+import { checkMemory } from '../../host/memory-admission.js';
 import { applyOverrides, parseSet } from '../overrides.js';
 import { formatValidationErrors } from '../print-validation.js';
 import { humanReporter, jsonReporter } from '../progress-reporter.js';
@@ -63,6 +64,11 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     const v = host.engine.validate(prompt);
     if (!v.ok || Object.keys(v.node_errors).length) {
       process.stderr.write(`invalid workflow ${file}:\n${formatValidationErrors(v).join('\n')}\n`);
+      return EXIT.invalid;
+    }
+    const refused = await checkMemory(host.engine, prompt, v);
+    if (refused) {
+      process.stderr.write(`invalid workflow ${file}:\n  ${refused.error.message}\n`);
       return EXIT.invalid;
     }
     const classOf = (id: string) => prompt[id]?.class_type ?? '?';
