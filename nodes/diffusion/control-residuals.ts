@@ -148,11 +148,12 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
       const hint = hintFor(l, rows, call.entries, h, w);
       const out = net.batchable ? await batchedControl(l, net.inputs, request, call.embeds, hint) : await directControl(l, net.inputs, request, call.embeds, hint);
       const names = [...net.binding.down, net.binding.mid];
+      // The outputs are this call's own buffers (transferred from the worker): scaled in place.
       const scaled = names.map((n) => {
         const t = out[n];
         if (!t || t.dtype !== 'float32') throw new ControlNetError(`ControlNet '${l.net.name}' returned no float output '${n}'`);
-        const v = new Float32Array(t.size);
-        for (let i = 0; i < v.length; i++) v[i] = t.data[i]! * l.strength;
+        const v = t.data as Float32Array;
+        if (l.strength !== 1) for (let i = 0; i < v.length; i++) v[i] = v[i]! * l.strength;
         return v;
       });
       if (!sums) sums = scaled;
@@ -167,7 +168,7 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
     const declared = new Set(b.unetInputs.map((m) => m.name));
     const extra: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(request.extra ?? {})) if (declared.has(k)) extra[k] = t;
-    return unet.submit({ ...request, encoderHiddenStates: call.embeds, extra: { ...extra, ...residuals } });
+    return unet.submit({ ...request, encoderHiddenStates: call.embeds, extra: { ...extra, ...residuals }, handOver: Object.keys(residuals) });
   };
   return { active, submit };
 }

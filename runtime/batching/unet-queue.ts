@@ -29,6 +29,11 @@ export interface UNetRequest {
   readonly encoderHiddenStates: Tensor;
   /** Further per-row inputs the U-Net declares (LCM `timestep_cond` [N,256], ...). */
   readonly extra?: Readonly<Record<string, Tensor>>;
+  /**
+   * Extra inputs whose buffers the caller hands over (made for this request alone, such as ControlNet
+   * residuals): a call of this request alone transfers them to the worker instead of copying them.
+   */
+  readonly handOver?: readonly string[];
   readonly signal?: AbortSignal;
   /** The job's scheduler lane: its requests are served in order, interleaved with other jobs' lanes. */
   readonly lane?: JobLane;
@@ -296,6 +301,8 @@ export class UNetQueue {
     for (const name of Object.keys(head.extra ?? {})) {
       feeds[name] = rowsOf((r) => r.extra?.[name] ?? missingExtra(name));
     }
+    // Handed-over extras travel as transferred buffers when this request has the call to itself.
+    const moved = live.length === 1 && pad === 0 ? (head.handOver ?? []).filter((n) => feeds[n] === head.extra?.[n]) : [];
     const sampleSize = sample.size;
     const sampleShape = sample.describe();
     const rows = timesteps.length - pad;
@@ -305,7 +312,7 @@ export class UNetQueue {
     const lanes = new Set<JobLane>();
     for (const s of live) if (s.item.lane) lanes.add(s.item.lane);
     try {
-      const out = await callUNet(session, feeds, this.outputs === 'all' ? undefined : this.outputs);
+      const out = await callUNet(session, feeds, this.outputs === 'all' ? undefined : this.outputs, moved);
       const results = new Map<string, Float32Array>();
       const rowShapes = new Map<string, readonly number[]>();
       const keys = this.outputs === 'all' ? Object.keys(out) : this.outputs.map((g) => g[0]!);
@@ -372,8 +379,8 @@ function stacking(s: DiffusionSession): s is WorkerSession {
 /** A U-Net's one output, under the names exporters give it. */
 const UNET_OUTPUTS: readonly (readonly string[])[] = [['out_sample', 'latent']];
 
-function callUNet(session: DiffusionSession, feeds: Record<string, Tensor | RowStack>, outputs: readonly (readonly string[])[] | undefined) {
-  if (stacking(session)) return session.run(feeds satisfies SessionFeeds, { outputs, transferInputs: ['sample', 'timestep'] });
+function callUNet(session: DiffusionSession, feeds: Record<string, Tensor | RowStack>, outputs: readonly (readonly string[])[] | undefined, moved: readonly string[]) {
+  if (stacking(session)) return session.run(feeds satisfies SessionFeeds, { outputs, transferInputs: ['sample', 'timestep', ...moved] });
   const plain: Record<string, Tensor> = {};
   for (const [name, f] of Object.entries(feeds)) {
     if (f instanceof RowStack) throw new UNetRequestError(`feed '${name}' is a row stack, which only worker sessions take`);

@@ -269,6 +269,41 @@ describe('UNetQueue with a worker session', () => {
   });
 });
 
+describe('UNetQueue hand-over and other outputs', () => {
+  it('transfers handed-over extras of a request served alone, and copies them in a merged call', async () => {
+    const fake = new StackingUNet([4]);
+    const q = queueOver(fake);
+    const withResidual = (r: UNetRequest): UNetRequest => ({ ...r, extra: { res: new Tensor('float32', new Float32Array(r.sample.shape[0]), [r.sample.shape[0], 1]) }, handOver: ['res'] });
+    await q.submit(withResidual(request(1, 900, 1)));
+    expect(fake.given[0]!.opts?.transferInputs).toEqual(['sample', 'timestep', 'res']);
+    await Promise.all([q.submit(withResidual(request(1, 900, 1))), q.submit(withResidual(request(1, 500, 2)))]);
+    expect(fake.given[1]!.opts?.transferInputs).toEqual(['sample', 'timestep']);
+  });
+
+  it("with 'all' outputs scatters every output's rows to each merged request", async () => {
+    class TwoOutputs extends FakeUNet {
+      override readonly outputs: readonly IoMeta[] = [
+        { name: 'a', dtype: 'float32', shape: ['batch', 1], shapeKnown: true },
+        { name: 'b', dtype: 'float32', shape: ['batch', 3], shapeKnown: true },
+      ];
+      override async run(feeds: FeedMap): Promise<TensorMap> {
+        const ts = Array.from(feeds.timestep.data as Float32Array);
+        return {
+          a: new Tensor('float32', Float32Array.from(ts), [ts.length, 1]),
+          b: new Tensor('float32', Float32Array.from(ts.flatMap((t) => [t, t + 1, t + 2])), [ts.length, 3]),
+        };
+      }
+    }
+    const q = new UNetQueue(new SessionHandle({ session: async () => new TwoOutputs() }, 'cn.onnx'), {}, 'all');
+    const [x, y] = await Promise.all([q.submitAll(request(1, 900, 1)), q.submitAll(request(2, 500, 2))]);
+    expect(q.stats().merged).toBe(1);
+    expect(Array.from(x!.a!.data)).toEqual([900]);
+    expect(Array.from(x!.b!.data)).toEqual([900, 901, 902]);
+    expect(y!.b!.shape).toEqual([2, 3]);
+    expect(Array.from(y!.a!.data)).toEqual([500, 500]);
+  });
+});
+
 describe('StepScheduler', () => {
   it('rejects a row cap below one', () => {
     expect(() => new StepScheduler({ maxBatch: 0 })).toThrow(/maxBatch/);
