@@ -31,20 +31,25 @@ export function plainCond(dc: Float32Array, sc: number): Float32Array {
   return result;
 }
 
-/** The plain path's CFG of a cond (strength `sc`) and an uncond (strength `su`) estimate. */
-export function plainCfg(dc: Float32Array, sc: number, du: Float32Array, su: number, cfg: number): Float32Array {
+/**
+ * The plain path's CFG of a cond (strength `sc`) and an uncond (strength `su`) estimate; the weighted uncond
+ * estimate goes to `uncondOut` when given (CFG++ samplers).
+ */
+export function plainCfg(dc: Float32Array, sc: number, du: Float32Array, su: number, cfg: number, uncondOut?: Float32Array): Float32Array {
   const n = dc.length;
   const nc = Math.fround(COUNT_FLOOR + sc);
   const nu = Math.fround(COUNT_FLOOR + su);
   const result = new Float32Array(n);
   if (unit(sc, nc) && unit(su, nu)) {
     for (let i = 0; i < n; i++) result[i] = du[i]! + (dc[i]! - du[i]!) * cfg;
+    uncondOut?.set(du);
     return result;
   }
   for (let i = 0; i < n; i++) {
     const c = Math.fround(dc[i]! * sc) / nc;
     const u = Math.fround(du[i]! * su) / nu;
     result[i] = u + (c - u) * cfg;
+    if (uncondOut) uncondOut[i] = u;
   }
   return result;
 }
@@ -117,8 +122,8 @@ export function accumulate(acc: Accumulator, jobs: readonly Job[], denoised: Flo
   });
 }
 
-/** Each kind's weighted mean, then CFG between them (the cond mean alone without uncond). */
-export function combineCfg(acc: Accumulator, latentShape: readonly number[], cfg: number): Float32Array {
+/** Each kind's weighted mean, then CFG between them (the cond mean alone without uncond); the uncond mean to `uncondOut`. */
+export function combineCfg(acc: Accumulator, latentShape: readonly number[], cfg: number, uncondOut?: Float32Array): Float32Array {
   const [B, C, H, W] = latentShape;
   const plane = H * W;
   const result = new Float32Array(B * C * plane);
@@ -133,6 +138,7 @@ export function combineCfg(acc: Accumulator, latentShape: readonly number[], cfg
         else {
           const du = uncond[idx] / uncondCount![b * plane + p];
           result[idx] = du + (dc - du) * cfg;
+          if (uncondOut) uncondOut[idx] = du;
         }
       }
     }

@@ -36,6 +36,11 @@ export interface DenoiserOptions {
   readonly inpaint?: InpaintState;
   /** The job's scheduler lane (from `ctx.job`): U-Net calls of concurrent jobs interleave and batch by it. */
   readonly lane?: JobLane;
+  /**
+   * Offer `withUncond` for the CFG++ samplers and run the unconditional pass even at CFG 1 (ComfyUI's
+   * set_model_options_post_cfg_function with disable_cfg1_optimization).
+   */
+  readonly exposeUncond?: boolean;
 }
 
 /** D(x, sigma) for the samplers, plus `release` for what the run kept in the U-Net's worker. */
@@ -80,8 +85,11 @@ interface Run {
   readonly submit: Submit;
 }
 
-/** ComfyUI's calc_cond_batch + cfg_function for one full-latent cond (and uncond) entry, in the same float32 steps. */
-async function evaluatePlain(run: Run, x: Tensor, sigma: number, group: Group): Promise<Float32Array> {
+/**
+ * ComfyUI's calc_cond_batch + cfg_function for one full-latent cond (and uncond) entry, in the same float32 steps.
+ * `uncondOut` receives the unconditional estimate (the guided one when there is no uncond pass).
+ */
+async function evaluatePlain(run: Run, x: Tensor, sigma: number, group: Group, uncondOut?: Float32Array): Promise<Float32Array> {
   const { sampling, timestepMode } = run.model;
   const n = x.size;
   const [B, C, H, W] = x.shape;
@@ -90,17 +98,21 @@ async function evaluatePlain(run: Run, x: Tensor, sigma: number, group: Group): 
   const sample = plainSample(xs, sampling.cIn(sigma), jobs);
   const out = await run.submit(group, sample, [jobs * B, C, H, W], sampling.sigmaToTimestep(sigma, timestepMode), sigma);
   const dc = sampling.denoisedFromOutput(sigma, out.subarray(0, n), xs);
-  if (jobs === 1) return plainCond(dc, group.jobs[0].weights[0]);
+  if (jobs === 1) {
+    const d = plainCond(dc, group.jobs[0].weights[0]);
+    uncondOut?.set(d);
+    return d;
+  }
   // The request is answered, so its sample buffer is free to hold the uncond estimate.
   const du = sampling.denoisedFromOutput(sigma, out.subarray(n, 2 * n), xs, sample.subarray(0, n));
-  return plainCfg(dc, group.jobs[0].weights[0], du, group.jobs[1].weights[0], run.cfg);
+  return plainCfg(dc, group.jobs[0].weights[0], du, group.jobs[1].weights[0], run.cfg, uncondOut);
 }
 
 /** The general path: one U-Net call per region size, weighted means per cell, then CFG. */
-async function evaluate(run: Run, x: Tensor, sigma: number): Promise<Float32Array> {
+async function evaluate(run: Run, x: Tensor, sigma: number, uncondOut?: Float32Array): Promise<Float32Array> {
   const [B, C, H, W] = x.shape;
   const groups = run.planner.groupsFor(B, H, W, sigma);
-  if (run.plain && groups.length === 1) return evaluatePlain(run, x, sigma, groups[0]);
+  if (run.plain && groups.length === 1) return evaluatePlain(run, x, sigma, groups[0], uncondOut);
   const { sampling, timestepMode } = run.model;
   const timestep = sampling.sigmaToTimestep(sigma, timestepMode);
   const cIn = sampling.cIn(sigma);
@@ -112,15 +124,22 @@ async function evaluate(run: Run, x: Tensor, sigma: number): Promise<Float32Arra
       accumulate(acc, g.jobs, sampling.denoisedFromOutput(sigma, out, crops.raw), x.shape);
     }),
   );
-  return combineCfg(acc, x.shape, run.cfg);
+  const d = combineCfg(acc, x.shape, run.cfg, run.useUncond ? uncondOut : undefined);
+  if (!run.useUncond) uncondOut?.set(d);
+  return d;
 }
 
-/** KSamplerX0Inpaint: outside the mask the U-Net sees the input latent noised to sigma, and the result keeps that latent. */
-async function evaluateInpaint(run: Run, x: Tensor, sigma: number, { mask, latent, noise }: InpaintState): Promise<Tensor> {
+/**
+ * KSamplerX0Inpaint: outside the mask the U-Net sees the input latent noised to sigma, and the result keeps that
+ * latent. The unconditional estimate (`uncondOut`) is blended the same way, where ComfyUI hands CFG++ samplers the raw
+ * one: outside the mask both estimates are then the input latent, which CFG++'s step keeps exactly.
+ */
+async function evaluateInpaint(run: Run, x: Tensor, sigma: number, { mask, latent, noise }: InpaintState, uncondOut?: Float32Array): Promise<Tensor> {
   const xi = new Float32Array(x.size);
   for (let i = 0; i < xi.length; i++) xi[i] = x.data[i] * mask[i] + (latent[i] + noise[i] * sigma) * (1 - mask[i]);
-  const d = await evaluate(run, new Tensor('float32', xi, x.shape), sigma);
+  const d = await evaluate(run, new Tensor('float32', xi, x.shape), sigma, uncondOut);
   for (let i = 0; i < d.length; i++) d[i] = d[i] * mask[i] + latent[i] * (1 - mask[i]);
+  if (uncondOut) for (let i = 0; i < d.length; i++) uncondOut[i] = uncondOut[i] * mask[i] + latent[i] * (1 - mask[i]);
   return new Tensor('float32', d, x.shape);
 }
 
@@ -128,7 +147,7 @@ async function evaluateInpaint(run: Run, x: Tensor, sigma: number, { mask, laten
 export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const { model, positive, cfg, inpaint } = opts;
   const negative = applyControlToUncond(positive, opts.negative ?? []);
-  const useUncond = opts.negative !== undefined && Math.abs(cfg - 1) > 1e-9;
+  const useUncond = opts.negative !== undefined && (opts.exposeUncond === true || Math.abs(cfg - 1) > 1e-9);
   if (positive.length === 0) throw new ConditioningError('the positive conditioning is empty');
   if (useUncond && negative.length === 0) throw new ConditioningError('the negative conditioning is empty');
   const uncond = useUncond ? negative : undefined;
@@ -136,9 +155,14 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const planner = makePlanner(model.unet, positive, uncond, activeAt);
   const control = makeControlRunner(model, [...positive, ...(uncond ?? [])]);
   const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, [...positive, ...(uncond ?? [])], opts.signal, opts.lane, control) };
-  const denoise: Denoiser = async (x, sigma) => {
+  const denoise = async (x: Tensor, sigma: number): Promise<Tensor> => {
     if (inpaint) return evaluateInpaint(run, x, sigma, inpaint);
     return new Tensor('float32', await evaluate(run, x, sigma), x.shape);
   };
-  return Object.assign(denoise, { release: planner.release });
+  const withUncond: Denoiser['withUncond'] = async (x, sigma) => {
+    const u = new Float32Array(x.size);
+    const d = inpaint ? (await evaluateInpaint(run, x, sigma, inpaint, u)).data : await evaluate(run, x, sigma, u);
+    return { denoised: new Tensor('float32', d, x.shape), uncond: new Tensor('float32', u, x.shape) };
+  };
+  return Object.assign(denoise, { release: planner.release }, opts.exposeUncond ? { withUncond } : {});
 }

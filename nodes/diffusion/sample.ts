@@ -82,7 +82,10 @@ export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promis
   const inpaint: InpaintState | undefined = r.latent.noise_mask
     ? { mask: latentMask(r.latent.noise_mask, z.shape), latent: z.data, noise: noise ?? new Float32Array(z.size) }
     : undefined;
-  const denoise = makeDenoiser({ model, positive: r.positive, negative: r.negative, cfg: r.cfg, signal: ctx.signal, inpaint, lane: ctx.job?.tryGet(JOB_LANE) });
+  const denoise = makeDenoiser({
+    model, positive: r.positive, negative: r.negative, cfg: r.cfg, signal: ctx.signal, inpaint, lane: ctx.job?.tryGet(JOB_LANE),
+    exposeUncond: r.sampler.fn.usesUncond === true,
+  });
   let lastDenoised: Tensor | undefined;
   // Preview JPEGs encode (in sharp's thread pool) while the next U-Net call runs; events stay in step order.
   let previews: Promise<void> = Promise.resolve();
@@ -93,6 +96,7 @@ export async function sampleLatent(ctx: SampleContext, r: SampleRequest): Promis
       signal: ctx.signal,
       eta: r.eta,
       sNoise: r.sNoise,
+      percentToSigma: (p) => model.sampling.percentToSigma(p),
       onStep: (s) => {
         lastDenoised = s.denoised;
         const encoded = ctx.wantsPreviews === false ? undefined : model.previewer.preview(s.denoised);

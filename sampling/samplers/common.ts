@@ -29,8 +29,26 @@ export class SamplerContext {
   /** D(x, sigma), after checking the abort signal. */
   async denoise(x: Float32Array, sigma: number): Promise<Float32Array> {
     this.opts.signal?.throwIfAborted();
-    const d = await this.denoiser(this.tensor(x), sigma);
-    if (d.size !== x.length || d.shape.length !== this.shape.length || d.shape.some((v, i) => v !== this.shape[i])) {
+    return this.checked(await this.denoiser(this.tensor(x), sigma));
+  }
+
+  /**
+   * The guided estimate and the unconditional one (CFG++ samplers). A denoiser without an unconditional pass
+   * (BasicGuider, tests) gives its only estimate for both, which turns each CFG++ sampler into its plain twin;
+   * ComfyUI would use zeros there (calc_cond_batch's empty sum).
+   */
+  async denoiseWithUncond(x: Float32Array, sigma: number): Promise<{ denoised: Float32Array; uncond: Float32Array }> {
+    if (!this.denoiser.withUncond) {
+      const d = await this.denoise(x, sigma);
+      return { denoised: d, uncond: d };
+    }
+    this.opts.signal?.throwIfAborted();
+    const r = await this.denoiser.withUncond(this.tensor(x), sigma);
+    return { denoised: this.checked(r.denoised), uncond: this.checked(r.uncond) };
+  }
+
+  private checked(d: Tensor): Float32Array {
+    if (d.size !== sizeOfShape(this.shape) || d.shape.length !== this.shape.length || d.shape.some((v, i) => v !== this.shape[i])) {
       throw new DenoiserShapeError(`denoiser returned ${d.describe()} for input [${this.shape.join(',')}]`);
     }
     return d.data;
@@ -105,15 +123,13 @@ export class SamplerContext {
   }
 
   async step(i: number, x: Float32Array, denoised: Float32Array): Promise<void> {
+    await this.stepAt(i, this.total, x, denoised, this.sigmas[i], this.sigmas[i + 1]);
+  }
+
+  /** A step report for samplers whose steps are not the schedule's (dpm_fast, dpm_adaptive). */
+  async stepAt(i: number, total: number, x: Float32Array, denoised: Float32Array, sigma: number, sigmaNext: number): Promise<void> {
     if (!this.opts.onStep) return;
-    await this.opts.onStep({
-      i,
-      total: this.total,
-      x: this.tensor(x),
-      denoised: this.tensor(denoised),
-      sigma: this.sigmas[i],
-      sigmaNext: this.sigmas[i + 1],
-    });
+    await this.opts.onStep({ i, total, x: this.tensor(x), denoised: this.tensor(denoised), sigma, sigmaNext });
   }
 }
 

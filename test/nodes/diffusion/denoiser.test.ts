@@ -10,6 +10,7 @@ import { sampleLatent } from '../../../nodes/diffusion/sample.js';
 import { SessionHandle, type DiffusionSession } from '../../../runtime/session-handle.js';
 import type { CondArea, Conditioning, DiffusionModel } from '../../../sockets/index.js';
 import { UNetQueue } from '../../../runtime/batching/unet-queue.js';
+import type { Denoiser } from '../../../sampling/samplers/index.js';
 
 const SEQ = 3;
 const DIM = 4;
@@ -209,5 +210,65 @@ describe('makeDenoiser', () => {
     // Near the edge the 8 x 8 box is cut off by the latent, as torch slicing cuts it.
     await run(10, 15);
     expect(shapes).toEqual([[1, 4, 8, 8], [1, 4, 6, 5]]);
+  });
+});
+
+describe('makeDenoiser: the unconditional estimate for CFG++ samplers (exposeUncond)', () => {
+  const pos: Conditioning = [{ embeds: embeds(1), strength: 1 }];
+  const neg: Conditioning = [{ embeds: embeds(2), strength: 1 }];
+
+  it('withUncond gives the guided estimate and, as uncond, what the negative alone would give, on the plain and the general path', async () => {
+    const model = modelOver(new PlainUNet());
+    const x = latent(2, 6, 6);
+    const full: CondArea = { h: 6, w: 6, y: 0, x: 0 };
+    for (const [p, n] of [[pos, neg], [[{ ...pos[0], area: full }], [{ ...neg[0], area: full }]]] as const) {
+      const d = makeDenoiser({ model, positive: p, negative: n, cfg: 7, exposeUncond: true });
+      const guided = makeDenoiser({ model, positive: p, negative: n, cfg: 7 });
+      const negOnly = makeDenoiser({ model, positive: n, cfg: 7 });
+      for (const sigma of [9, 0.4]) {
+        const r = await d.withUncond!(x, sigma);
+        expect(Array.from(r.denoised.data)).toEqual(Array.from((await guided(x, sigma)).data));
+        expect(Array.from(r.uncond.data)).toEqual(Array.from((await negOnly(x, sigma)).data));
+      }
+    }
+  });
+
+  it('runs the unconditional pass at CFG 1 too (ComfyUI disable_cfg1_optimization); without a negative, uncond = the estimate', async () => {
+    const model = modelOver(new PlainUNet());
+    const x = latent(1, 4, 4);
+    const at1 = await makeDenoiser({ model, positive: pos, negative: neg, cfg: 1, exposeUncond: true }).withUncond!(x, 2);
+    expect(Array.from(at1.uncond.data)).toEqual(Array.from((await makeDenoiser({ model, positive: neg, cfg: 1 })(x, 2)).data));
+    expect(Array.from(at1.uncond.data)).not.toEqual(Array.from(at1.denoised.data));
+    const basic = await makeDenoiser({ model, positive: pos, cfg: 1, exposeUncond: true }).withUncond!(x, 2);
+    expect(Array.from(basic.uncond.data)).toEqual(Array.from(basic.denoised.data));
+    expect(makeDenoiser({ model, positive: pos, negative: neg, cfg: 7 }).withUncond).toBeUndefined();
+  });
+
+  it('inpainting keeps the input latent outside the mask in both estimates', async () => {
+    const model = modelOver(new PlainUNet());
+    const x = latent(1, 4, 4);
+    const mask = new Float32Array(64).map((_, i) => (i % 16 < 8 ? 1 : 0));
+    const lat = new Float32Array(64).map((_, i) => Math.cos(i));
+    const d = makeDenoiser({ model, positive: pos, negative: neg, cfg: 5, exposeUncond: true, inpaint: { mask, latent: lat, noise: new Float32Array(64) } });
+    const r = await d.withUncond!(x, 3);
+    for (let i = 0; i < 64; i++) {
+      if (mask[i] === 0) {
+        expect(r.uncond.data[i]).toBe(Math.fround(lat[i]));
+        expect(r.denoised.data[i]).toBe(Math.fround(lat[i]));
+      }
+    }
+  });
+
+  it('sampleLatent asks for it exactly when the sampler reads it', async () => {
+    const model = modelOver(new PlainUNet());
+    const offered: boolean[] = [];
+    const probe = (usesUncond: boolean) => Object.assign(async (denoise: Denoiser, x: Tensor) => (offered.push(denoise.withUncond !== undefined), x), { usesUncond });
+    for (const usesUncond of [true, false]) {
+      await sampleLatent({ signal: new AbortController().signal, progress: () => undefined, wantsPreviews: false }, {
+        model, positive: pos, negative: neg, cfg: 7, latent: { samples: Tensor.zeros([1, 4, 4, 4]) }, sigmas: Float64Array.from([5, 0]), seed: 1n,
+        sampler: { name: 'probe', fn: probe(usesUncond) },
+      });
+    }
+    expect(offered).toEqual([true, false]);
   });
 });

@@ -9,7 +9,12 @@ import { gaussianDenoiser, meanVar } from './gaussian.js';
 const f = Math.fround;
 const zeroDenoiser: Denoiser = async (x) => Tensor.zeros(x.shape);
 const bits = (t: Tensor): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-const ANCESTRAL: SamplerName[] = ['euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'ddpm', 'lcm'];
+const ANCESTRAL: SamplerName[] = [
+  'euler_ancestral', 'dpm_2_ancestral', 'dpmpp_2s_ancestral', 'ddpm', 'lcm',
+  // ComfyUI's newer stochastic samplers also draw from default_noise_sampler(x, seed), not from a Brownian tree.
+  'euler_ancestral_cfg_pp', 'dpmpp_2s_ancestral_cfg_pp', 'exp_heun_2_x0_sde', 'res_multistep_ancestral',
+  'res_multistep_ancestral_cfg_pp', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece',
+];
 const SDE: SamplerName[] = ['dpmpp_sde', 'dpmpp_2m_sde', 'dpmpp_2m_sde_heun', 'dpmpp_3m_sde'];
 
 describe('ancestral noise: ComfyUI default_noise_sampler, a CPU generator seeded with seed + 1', () => {
