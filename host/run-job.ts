@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../imaging/codec.js';
 import { Services, type ApiWorkflow, type Engine, type EngineEvent, type ExecutionResult, type PreviewImage, type UiOutput, type ValidationResult } from '../engine/index.js';
 import { JOB_LANE, type StepScheduler } from '../runtime/batching/index.js';
 import type { JobFiles, WrittenFile } from './job-files.js';
@@ -70,7 +70,7 @@ export function errorResult(promptId: string, type: string, message: string, nod
 /** Preview frames of type 1 are always JPEG (ComfyUI clients read the image from byte 8 as JPEG). */
 export async function previewJpeg(p: PreviewImage): Promise<Uint8Array> {
   if (p.format === 'JPEG') return p.data;
-  return sharp(p.data).jpeg({ quality: 90 }).toBuffer();
+  return (await loadSharp())(p.data).jpeg({ quality: 90 }).toBuffer();
 }
 
 /** `extra_pnginfo` is written into PNGs only when it is an object (clients send anything). */

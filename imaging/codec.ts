@@ -1,5 +1,18 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { Tensor } from '../runtime/tensor.js';
+
+type SharpFn = typeof import('sharp').default;
+let sharpModule: Promise<SharpFn> | undefined;
+
+/**
+ * sharp, loaded on first use: importing it starts libvips (about 0.1 s of CPU, more on a busy machine), which
+ * every command paid at start-up (`latentflow nodes`, `--help`) although most never touch a picture.
+ */
+export function loadSharp(): Promise<SharpFn> {
+  const loading = sharpModule ?? import('sharp').then((m) => m.default);
+  sharpModule = loading;
+  return loading;
+}
 
 /** A decoded picture as ComfyUI hands it around: IMAGE [1,H,W,3] in 0..1 and MASK [1,H,W] (1 = transparent). */
 export interface DecodedImage {
@@ -38,7 +51,7 @@ export function checkImagePixels(width: number, height: number, limit = MAX_IMAG
  * sharp's metadata; throws sharp's error when the bytes are not an image it reads.
  */
 export async function checkedMetadata(input: Uint8Array | string, limit = MAX_IMAGE_PIXELS): Promise<Metadata> {
-  const meta = await sharp(input, { limitInputPixels: false }).metadata();
+  const meta = await (await loadSharp())(input, { limitInputPixels: false }).metadata();
   checkImagePixels(meta.width ?? 0, meta.height ?? 0, limit);
   return meta;
 }
@@ -49,6 +62,7 @@ export async function checkedMetadata(input: Uint8Array | string, limit = MAX_IM
  */
 export async function decodeImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXELS): Promise<DecodedImage> {
   const meta = await checkedMetadata(bytes, maxPixels);
+  const sharp = await loadSharp();
   const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels }).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const { width: w, height: h } = info;
   const rgb = new Float32Array(w * h * 3);
@@ -64,7 +78,7 @@ export async function decodeImage(bytes: Uint8Array, maxPixels = MAX_IMAGE_PIXEL
 
 /** Pixel size after EXIF orientation, and whether there is alpha, read from the header only. */
 export async function imageHeader(bytes: Uint8Array): Promise<{ width: number; height: number; hasAlpha: boolean }> {
-  const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  const meta = await (await loadSharp())(bytes, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height) throw new RangeError('the image has no size');
   // Orientations 5-8 turn the picture a quarter, which LoadImage applies.
   const turned = (meta.orientation ?? 1) >= 5;
@@ -92,12 +106,12 @@ export function toRgb8(images: Tensor<'float32'>, b: number): { data: Uint8Array
 export async function encodePng(images: Tensor<'float32'>, b: number, compressionLevel = 4): Promise<Uint8Array> {
   const { data, width, height, channels } = toRgb8(images, b);
   if (channels !== 1 && channels !== 3 && channels !== 4) throw new RangeError(`cannot encode an image with ${channels} channels`);
-  return new Uint8Array(await sharp(data, { raw: { width, height, channels } }).png({ compressionLevel }).toBuffer());
+  return new Uint8Array(await (await loadSharp())(data, { raw: { width, height, channels } }).png({ compressionLevel }).toBuffer());
 }
 
 /** Encodes row `b` of an IMAGE batch as JPEG (previews). */
 export async function encodeJpeg(images: Tensor<'float32'>, b: number, quality = 85): Promise<Uint8Array> {
   const { data, width, height, channels } = toRgb8(images, b);
   if (channels !== 1 && channels !== 3 && channels !== 4) throw new RangeError(`cannot encode an image with ${channels} channels`);
-  return new Uint8Array(await sharp(data, { raw: { width, height, channels } }).jpeg({ quality }).toBuffer());
+  return new Uint8Array(await (await loadSharp())(data, { raw: { width, height, channels } }).jpeg({ quality }).toBuffer());
 }

@@ -1,7 +1,7 @@
 /** Example input pictures for the shipped workflows (img2img, inpaint, classify), drawn from the toyworld. */
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../imaging/codec.js';
 import { renderShape } from './world.js';
 
 const to8 = (d: Float32Array) => Uint8Array.from(d, (v) => Math.round(v * 255));
@@ -24,6 +24,7 @@ export const EXAMPLE_INPUTS = ['toyworld-red-circle.png', 'toyworld-inpaint.png'
  */
 export async function writeExampleInputs(dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
+  const sharp = await loadSharp();
   const written: string[] = [];
   const target = (name: string) => path.join(dir, name);
 
