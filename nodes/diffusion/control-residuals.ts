@@ -66,6 +66,8 @@ export interface ControlRunner {
   active(link: ControlLink | undefined, sigma: number): ControlLink[];
   /** One U-Net call with the residuals of `links` added, through the residual U-Net. */
   submit(links: readonly ControlLink[], call: ControlCall): Promise<Tensor>;
+  /** Frees the hints kept in the ControlNets' workers; call when the sampling run ends. */
+  release(): Promise<void>;
 }
 
 /**
@@ -119,6 +121,14 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
     })());
 
   const hints = new Map<ControlLink, Map<string, Tensor>>();
+  // The hint is the same every step: kept in the ControlNet's worker once per shape, sent by handle.
+  const kept = new Map<Tensor, { queue: ControlNetModel['queue']; hint: Promise<Tensor> }>();
+  let released = false;
+  const keptHint = (l: ControlLink, hint: Tensor): Promise<Tensor> => {
+    let k = kept.get(hint);
+    if (!k) kept.set(hint, (k = { queue: l.net.queue, hint: released ? Promise.resolve(hint) : l.net.queue.keep(hint).catch(() => hint) }));
+    return k.hint;
+  };
   const hintFor = (l: ControlLink, rows: number, entriesInCall: number, h: number, w: number): Tensor => {
     let byShape = hints.get(l);
     if (!byShape) hints.set(l, (byShape = new Map()));
@@ -146,7 +156,7 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
     for (const l of chain) {
       const net = b.nets.get(l.net)!;
       const hint = hintFor(l, rows, call.entries, h, w);
-      const out = net.batchable ? await batchedControl(l, net.inputs, request, call.embeds, hint) : await directControl(l, net.inputs, request, call.embeds, hint);
+      const out = net.batchable ? await batchedControl(l, net.inputs, request, call.embeds, await keptHint(l, hint)) : await directControl(l, net.inputs, request, call.embeds, hint);
       const names = [...net.binding.down, net.binding.mid];
       // The outputs are this call's own buffers (transferred from the worker): scaled in place.
       const scaled = names.map((n) => {
@@ -170,7 +180,13 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
     for (const [k, t] of Object.entries(request.extra ?? {})) if (declared.has(k)) extra[k] = t;
     return unet.submit({ ...request, encoderHiddenStates: call.embeds, extra: { ...extra, ...residuals }, handOver: Object.keys(residuals) });
   };
-  return { active, submit };
+  const release = async (): Promise<void> => {
+    released = true;
+    const all = [...kept.values()];
+    kept.clear();
+    await Promise.all(all.map(async (k) => k.queue.release(await k.hint)));
+  };
+  return { active, submit, release };
 }
 
 /**

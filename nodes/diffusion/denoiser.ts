@@ -164,5 +164,8 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
     const d = inpaint ? (await evaluateInpaint(run, x, sigma, inpaint, u)).data : await evaluate(run, x, sigma, u);
     return { denoised: new Tensor('float32', d, x.shape), uncond: new Tensor('float32', u, x.shape) };
   };
-  return Object.assign(denoise, { release: planner.release }, opts.exposeUncond ? { withUncond } : {});
+  const release = async (): Promise<void> => {
+    await Promise.all([planner.release(), control?.release()]);
+  };
+  return Object.assign(denoise, { release }, opts.exposeUncond ? { withUncond } : {});
 }
