@@ -9,6 +9,7 @@ import { Tensor } from '../../runtime/tensor.js';
 import { parsePromptWeights } from '../../tokenizer/prompt-weights.js';
 import { CLIP, CONDITIONING } from '../../sockets/index.js';
 import type { ClipModel, Conditioning } from '../../sockets/index.js';
+import { PromptEmbeddings, embeddingsDir, tokenTable, withEmbeddings } from './embeddings.js';
 
 /** Thrown when the text encoder's outputs do not fit the request. */
 export class TextEncoderError extends Error {
@@ -26,19 +27,37 @@ export interface TokenWindows {
 }
 
 /**
- * Token groups of one weighted segment. ComfyUI splits a segment only where a textual-inversion
- * embedding starts. Embeddings are not supported here: `embedding:name` is dropped with a warning, as
- * ComfyUI drops one it cannot find; the text after the name (which ends at whitespace or a comma) is
- * kept, where ComfyUI would take all of it for the name.
+ * Token groups of one weighted segment (ComfyUI SDTokenizer.tokenize_with_weights, _try_get_embedding): the
+ * segment splits where ' embedding:' or '\nembedding:' starts (or at its start); the name is the next
+ * whitespace-free word (text from a '<' or '[' in it goes back to the prompt; when the name with its commas
+ * does not exist, it is tried without them and they go back to the prompt) and its vectors form one group;
+ * the rest of the part is tokenized. A missing embedding is dropped with a warning naming it; without
+ * `embeddings` (no folder), every one is dropped so.
  */
-function segmentGroups(clip: ClipModel, text: string, log?: (msg: string) => void): number[][] {
+function segmentGroups(clip: ClipModel, text: string, log?: (msg: string) => void, embeddings?: PromptEmbeddings): number[][] {
   const groups: number[][] = [];
-  const parts = text.split(/(?<=^|[ \n])(?=embedding:)/);
+  const split = text.split(/ embedding:|\nembedding:/);
+  const parts = [split[0]!, ...split.slice(1).map((p) => EMBEDDING + p)].filter((p) => p !== '');
   for (let part of parts) {
     if (part.startsWith(EMBEDDING)) {
-      const name = /^embedding:([^\s,]*)/.exec(part)![1];
-      log?.(`embedding:${name} ignored: textual-inversion embeddings are not supported`);
-      part = part.slice(EMBEDDING.length + name.length);
+      const words = part.slice(EMBEDDING.length).replace(/^\n+|\n+$/g, '').split(/\s+/).filter((w) => w !== '');
+      let name = words[0] ?? '';
+      let leftover = words.slice(1).join(' ');
+      const cut = name.search(/[<[]/);
+      if (cut > 0) {
+        leftover = `${name.slice(cut)} ${leftover}`;
+        name = name.slice(0, cut);
+      }
+      let ids = embeddings?.ids(name);
+      // ComfyUI retries without commas and gives them back to the prompt, found or not.
+      const stripped = name.replace(/^,+|,+$/g, '');
+      if (ids === undefined && embeddings && stripped.length < name.length) {
+        ids = embeddings.ids(stripped);
+        leftover = `${name.slice(stripped.length)} ${leftover}`;
+      }
+      if (ids) groups.push(ids);
+      else if (ids === undefined) log?.(embeddings ? `warning, embedding:${name} does not exist, ignoring` : `embedding:${name} ignored: no embeddings folder to look it up in`);
+      part = leftover;
     }
     if (part === '') continue;
     const ids = clip.tokenizer.encode(part);
@@ -48,7 +67,7 @@ function segmentGroups(clip: ClipModel, text: string, log?: (msg: string) => voi
 }
 
 /** ComfyUI's SDTokenizer.tokenize_with_weights, with pad_to_max_length. */
-export function tokenWindows(clip: ClipModel, text: string, log?: (msg: string) => void): TokenWindows {
+export function tokenWindows(clip: ClipModel, text: string, log?: (msg: string) => void, embeddings?: PromptEmbeddings): TokenWindows {
   const tok = clip.tokenizer;
   const max = tok.maxLength;
   const ids: number[][] = [[tok.bos]];
@@ -59,7 +78,7 @@ export function tokenWindows(clip: ClipModel, text: string, log?: (msg: string) 
     weights[row]!.push(1, ...Array<number>(pad).fill(1));
   };
   for (const seg of parsePromptWeights(text)) {
-    for (let group of segmentGroups(clip, seg.text, log)) {
+    for (let group of segmentGroups(clip, seg.text, log, embeddings)) {
       const large = group.length >= LARGE_GROUP;
       while (group.length > 0) {
         const room = max - 1 - ids[row]!.length;
@@ -191,9 +210,28 @@ export async function encodeTower(
   return { embeds, pooled };
 }
 
-export async function encodeText(clip: ClipModel, text: string, ctx?: Pick<NodeContext, 'signal' | 'log'>): Promise<Conditioning> {
-  if (clip.sdxl) return encodeSdxlText(clip, text, text, ctx);
-  const out = await encodeTower(clip, tokenWindows(clip, text, ctx?.log), { mode: 'exported', layer: clip.layer, pooled: ['pooler_output', 'text_embeds'] }, ctx);
+/** Embeddings for one tower when the prompt names any and a folder is given (the table is read only then). */
+function promptEmbeddings(tower: Pick<ClipModel, 'textEncoder'>, texts: readonly string[], dir: string | undefined, key: string, log?: (msg: string) => void): PromptEmbeddings | undefined {
+  if (dir === undefined || !texts.some((t) => t.includes(EMBEDDING))) return undefined;
+  const table = tokenTable(tower.textEncoder);
+  if (!table) {
+    log?.(`embeddings ignored: the text encoder ${tower.textEncoder.path} has no token-embedding table to extend`);
+    return undefined;
+  }
+  return new PromptEmbeddings(dir, table, key, log);
+}
+
+/** `tower` reading `embeddings`' vectors under their new ids. */
+function withVectors<T extends Pick<ClipModel, 'textEncoder'>>(tower: T, embeddings: PromptEmbeddings | undefined): T {
+  return embeddings ? { ...tower, textEncoder: withEmbeddings(tower.textEncoder, embeddings) } : tower;
+}
+
+/** `embeddingsDir`: models/embeddings, where `embedding:name` is looked up (absent: such names are dropped). */
+export async function encodeText(clip: ClipModel, text: string, ctx?: Pick<NodeContext, 'signal' | 'log'>, embeddingsDir?: string): Promise<Conditioning> {
+  if (clip.sdxl) return encodeSdxlText(clip, text, text, ctx, embeddingsDir);
+  const emb = promptEmbeddings(clip, [text], embeddingsDir, 'clip_l', ctx?.log);
+  const windows = tokenWindows(clip, text, ctx?.log, emb);
+  const out = await encodeTower(withVectors(clip, emb), windows, { mode: 'exported', layer: clip.layer, pooled: ['pooler_output', 'text_embeds'] }, ctx);
   return [{ embeds: out.embeds, pooled: out.pooled, strength: 1 }];
 }
 
@@ -215,22 +253,29 @@ function padWindows(a: TokenWindows, emptyA: TokenWindows, to: number): TokenWin
  * default) without the final layer norm, concatenated [clip_l, clip_g] on the channel axis (cut to the shorter
  * sequence); the pooled output is clip_g's projected `text_embeds`. The refiner has clip_g alone.
  */
-export async function encodeSdxlText(clip: ClipModel, textG: string, textL: string, ctx?: Pick<NodeContext, 'signal' | 'log'>): Promise<Conditioning> {
+export async function encodeSdxlText(clip: ClipModel, textG: string, textL: string, ctx?: Pick<NodeContext, 'signal' | 'log'>, embeddingsDir?: string): Promise<Conditioning> {
   const readG: TowerRead = { mode: 'hidden', layer: clip.layer, pooled: ['text_embeds'], pooledRequired: true };
   if (clip.sdxl === 'refiner' || !clip.clipG) {
-    const g = await encodeTower(clip, tokenWindows(clip, textG, ctx?.log), readG, ctx);
+    const emb = promptEmbeddings(clip, [textG], embeddingsDir, 'clip_g', ctx?.log);
+    const windows = tokenWindows(clip, textG, ctx?.log, emb);
+    const g = await encodeTower(withVectors(clip, emb), windows, readG, ctx);
     return [{ embeds: g.embeds, pooled: g.pooled, strength: 1 }];
   }
-  const gClip: ClipModel = { ...clip, textEncoder: clip.clipG.textEncoder, tokenizer: clip.clipG.tokenizer, name: `${clip.name} (text_encoder_2)` };
-  let tg = tokenWindows(gClip, textG, ctx?.log);
-  let tl = tokenWindows(clip, textL, ctx?.log);
+  const gBase: ClipModel = { ...clip, textEncoder: clip.clipG.textEncoder, tokenizer: clip.clipG.tokenizer, name: `${clip.name} (text_encoder_2)` };
+  const embG = promptEmbeddings(gBase, [textG], embeddingsDir, 'clip_g', ctx?.log);
+  // Each tower warns about the embeddings it cannot use, as ComfyUI's two SDXL tokenizers do.
+  const embL = promptEmbeddings(clip, [textL], embeddingsDir, 'clip_l', ctx?.log);
+  let tg = tokenWindows(gBase, textG, ctx?.log, embG);
+  let tl = tokenWindows(clip, textL, ctx?.log, embL);
+  // After tokenizing: the ids the embeddings got decide the rows to append.
+  const gClip = withVectors(gBase, embG);
   if (tg.ids.length !== tl.ids.length) {
     const n = Math.max(tg.ids.length, tl.ids.length);
     tg = padWindows(tg, tokenWindows(gClip, ''), n);
     tl = padWindows(tl, tokenWindows(clip, ''), n);
   }
   const [l, g] = await Promise.all([
-    encodeTower(clip, tl, { mode: 'hidden', layer: clip.layer, pooled: [] }, ctx),
+    encodeTower(withVectors(clip, embL), tl, { mode: 'hidden', layer: clip.layer, pooled: [] }, ctx),
     encodeTower(gClip, tg, readG, ctx),
   ]);
   return [{ embeds: concatChannels(l.embeds, g.embeds), pooled: g.pooled, strength: 1 }];
@@ -261,7 +306,7 @@ export const CLIPTextEncode = defineNode({
   },
   outputs: { CONDITIONING },
   async run(ctx, { text, clip }) {
-    return { CONDITIONING: await encodeText(clip, text, ctx) };
+    return { CONDITIONING: await encodeText(clip, text, ctx, embeddingsDir(ctx.services)) };
   },
 });
 

@@ -7,6 +7,7 @@ import { FLOAT, INT, NodeInputError, STRING, defineNode } from '../../engine/ind
 import { CLIP, CONDITIONING } from '../../sockets/index.js';
 import type { ClipModel, Conditioning, SizeCond } from '../../sockets/index.js';
 import { encodeSdxlText } from './clip-text.js';
+import { embeddingsDir } from './embeddings.js';
 import { MAX_RESOLUTION } from './conditioning.js';
 
 const withSize = (c: Conditioning, size: SizeCond): Conditioning => c.map((e) => ({ ...e, size: { ...e.size, ...size } }));
@@ -38,7 +39,7 @@ export const CLIPTextEncodeSDXL = defineNode({
   outputs: { CONDITIONING },
   async run(ctx, i) {
     requireSdxl(i.clip, 'base', 'CLIPTextEncodeSDXL');
-    const c = await encodeSdxlText(i.clip, i.text_g, i.text_l, ctx);
+    const c = await encodeSdxlText(i.clip, i.text_g, i.text_l, ctx, embeddingsDir(ctx.services));
     return {
       CONDITIONING: withSize(c, {
         width: i.width, height: i.height, cropW: i.crop_w, cropH: i.crop_h, targetWidth: i.target_width, targetHeight: i.target_height,
@@ -61,7 +62,7 @@ export const CLIPTextEncodeSDXLRefiner = defineNode({
   outputs: { CONDITIONING },
   async run(ctx, i) {
     requireSdxl(i.clip, 'refiner', 'CLIPTextEncodeSDXLRefiner');
-    const c = await encodeSdxlText(i.clip, i.text, i.text, ctx);
+    const c = await encodeSdxlText(i.clip, i.text, i.text, ctx, embeddingsDir(ctx.services));
     return { CONDITIONING: withSize(c, { aestheticScore: i.ascore, width: i.width, height: i.height }) };
   },
 });

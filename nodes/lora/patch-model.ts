@@ -65,11 +65,25 @@ export function patchDiffusionModel(model: DiffusionModel, lora: LoraFile, stren
   return { value: { ...model, unet: unet.queue, ...(residual ? { residualUnet: residual.queue } : {}) }, matched: unet.matched };
 }
 
-/** `clip` with `lora` at `strength` added to its text encoder (SD1.x: `lora_te_`, `lora_te1_`, `text_encoder.`). */
+function patchTower(h: SessionHandle, lora: LoraFile, strength: number, kohya: readonly string[], diffusers: string): { handle: SessionHandle; matched: LoraAdapter[] } {
+  const { deltas, matched } = loraDeltas(lora, clipKeyMap(slotsOf(h.source, h.path), kohya, diffusers), strength);
+  return { handle: deltas.length > 0 ? h.withPatch(mergePatch(h.patch, deltas)) : h, matched };
+}
+
+/**
+ * `clip` with `lora` at `strength` added to its text towers, with comfy/lora.py `model_lora_keys_clip`'s
+ * prefixes: SD 1.x and SDXL's CLIP-L `lora_te_` / `lora_te1_` / `text_encoder.`; SDXL's bigG `lora_te2_` /
+ * `text_encoder_2.`; the SDXL refiner's lone bigG tower `lora_te_` / `text_encoder.`.
+ */
 export function patchClip(clip: ClipModel, lora: LoraFile, strength: number): Patched<ClipModel> {
-  const h = clip.textEncoder;
-  const keys = clipKeyMap(slotsOf(h.source, h.path), ['lora_te_', 'lora_te1_'], 'text_encoder');
-  const { deltas, matched } = loraDeltas(lora, keys, strength);
-  if (deltas.length === 0) return { value: clip, matched };
-  return { value: { ...clip, textEncoder: h.withPatch(mergePatch(h.patch, deltas)) }, matched };
+  if (clip.sdxl === 'refiner') {
+    const g = patchTower(clip.textEncoder, lora, strength, ['lora_te_'], 'text_encoder');
+    return { value: g.handle === clip.textEncoder ? clip : { ...clip, textEncoder: g.handle }, matched: g.matched };
+  }
+  const l = patchTower(clip.textEncoder, lora, strength, ['lora_te_', 'lora_te1_'], 'text_encoder');
+  const g = clip.clipG ? patchTower(clip.clipG.textEncoder, lora, strength, ['lora_te2_'], 'text_encoder_2') : undefined;
+  const matched = [...l.matched, ...(g?.matched ?? [])];
+  if (l.handle === clip.textEncoder && (!g || !clip.clipG || g.handle === clip.clipG.textEncoder)) return { value: clip, matched };
+  const clipG = clip.clipG && g ? { ...clip.clipG, textEncoder: g.handle } : clip.clipG;
+  return { value: { ...clip, textEncoder: l.handle, ...(clipG ? { clipG } : {}) }, matched };
 }

@@ -24,3 +24,18 @@ describeWith(REALARCH, 'realarch LoRA (tiny-sd15)', () => {
     }, 120_000);
   }
 });
+
+describeWith(REALARCH, 'realarch textual inversion (tiny-sd15)', () => {
+  let host: Host;
+  beforeAll(async () => {
+    host = await realarchHost();
+  });
+  afterAll(() => host?.close());
+
+  itWith(REALARCH, 'ti_embedding: embedding:tiny-ti takes two token slots (new ids 49408, 49409); PNG and latent within tolerance', async () => {
+    const r = await runRealarchCase(host, 'ti_embedding');
+    expect(r.error).toBeUndefined();
+    expect(r.pngMaxLevels).toBeLessThanOrEqual(r.case.png_tolerance_levels);
+    expect(r.latentMax).toBeLessThanOrEqual(r.case.latent_tolerance!);
+  }, 120_000);
+});

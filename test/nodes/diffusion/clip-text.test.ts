@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeText, tokenWindows } from '../../../nodes/diffusion/clip-text.js';
+import { PromptEmbeddings } from '../../../nodes/diffusion/embeddings.js';
+import { encodeSafetensors } from '../../../runtime/safetensors-write.js';
+import { tempDir } from '../../fixtures/temp-dir.js';
 import type { ClipModel } from '../../../sockets/index.js';
 import { ModelPool } from '../../../runtime/model-pool.js';
 import { clipTokenizerFromOpenaiBpe } from '../../../tokenizer/index.js';
@@ -11,6 +15,17 @@ const tok = clipTokenizerFromOpenaiBpe(readFileSync(BPE_VOCAB_GZ));
 // tokenWindows only reads the tokenizer.
 const sd1 = { name: 'sd1', tokenizer: tok, layer: -1 } as unknown as ClipModel;
 const ones = (n: number) => Array<number>(n).fill(1);
+
+// Embeddings: A1111 (emb_params, 2 vectors), SDXL-style (clip_l / clip_g: the tower's key is taken), too wide, a pickle.
+const embDir = tempDir('lf-emb-');
+mkdirSync(embDir, { recursive: true });
+writeFileSync(path.join(embDir, 'two.safetensors'), encodeSafetensors({ emb_params: { dtype: 'F32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] } }));
+writeFileSync(path.join(embDir, 'one.safetensors'), encodeSafetensors({
+  clip_g: { dtype: 'F32', shape: [1, 8], data: [0, 0, 0, 0, 0, 0, 0, 0] },
+  clip_l: { dtype: 'F16', shape: [1, 4], data: [1, 1, 1, 1] },
+}));
+writeFileSync(path.join(embDir, 'wide.safetensors'), encodeSafetensors({ v: { dtype: 'F32', shape: [1, 8], data: [0, 0, 0, 0, 0, 0, 0, 0] } }));
+writeFileSync(path.join(embDir, 'old.pt'), 'pickle');
 
 describe('tokenWindows (ComfyUI tokenize_with_weights)', () => {
   it('frames a plain prompt as one padded window of weight 1', () => {
@@ -58,11 +73,28 @@ describe('tokenWindows (ComfyUI tokenize_with_weights)', () => {
     expect(w.ids[1]!.slice(0, 47)).toEqual([tok.bos, ...ids.slice(75), tok.eos]);
   });
 
-  it('drops embedding:name with a warning, keeping the text around it', () => {
+  it('drops a missing embedding:name with a warning naming it, keeping the text around it (commas given back)', () => {
     const logs: string[] = [];
-    const w = tokenWindows(sd1, 'a embedding:easynegative, red circle', (m) => logs.push(m));
+    const emb = new PromptEmbeddings(embDir, { target: 'table', rows: 49408, dim: 4 }, 'clip_l', (m) => logs.push(m));
+    const w = tokenWindows(sd1, 'a embedding:easynegative, red circle', (m) => logs.push(m), emb);
     expect(w.ids).toEqual([tok.tokenize('a , red circle').ids]);
-    expect(logs).toEqual(['embedding:easynegative ignored: textual-inversion embeddings are not supported']);
+    expect(logs).toEqual(['warning, embedding:easynegative, does not exist, ignoring']);
+    expect(emb.patch()).toBeUndefined();
+  });
+
+  it('gives an embedding one slot per vector, with new ids after the table, weights included (ComfyUI _try_get_embedding)', () => {
+    const logs: string[] = [];
+    const emb = new PromptEmbeddings(embDir, { target: 'table', rows: 49408, dim: 4 }, 'clip_l', (m) => logs.push(m));
+    const w = tokenWindows(sd1, 'embedding:two, a (embedding:one:1.2) red\nembedding:two circle embedding:wide embedding:old', (m) => logs.push(m), emb);
+    const [a, red, circle] = [tok.encode('a'), tok.encode('red'), tok.encode('circle')];
+    expect(w.ids[0]!.slice(0, 10)).toEqual([tok.bos, 49408, 49409, ...tok.encode(','), ...a, 49410, ...red, 49408, 49409, ...circle]);
+    expect(w.weights[0]!.slice(0, 10)).toEqual([1, 1, 1, 1, 1, 1.2, 1, 1, 1, 1]);
+    expect(w.ids[0]![10]).toBe(tok.eos);
+    expect(emb.patch()).toEqual({ target: 'table', rows: [{ file: path.join(embDir, 'two.safetensors'), key: 'emb_params' }, { file: path.join(embDir, 'one.safetensors'), key: 'clip_l' }] });
+    expect(logs).toEqual([
+      'warning, embedding:wide has vectors of shape [1, 8], the text encoder\'s are 4 wide; ignoring',
+      'warning, embedding:old is a pickle (old.pt), which latentflow does not read; convert it to .safetensors. Ignoring',
+    ]);
   });
 });
 
