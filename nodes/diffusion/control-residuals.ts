@@ -66,6 +66,11 @@ export interface ControlRunner {
   active(link: ControlLink | undefined, sigma: number): ControlLink[];
   /** One U-Net call with the residuals of `links` added, through the residual U-Net. */
   submit(links: readonly ControlLink[], call: ControlCall): Promise<Tensor>;
+  /**
+   * Opens the sessions and checks that every ControlNet fits the residual U-Net; awaited before the first
+   * U-Net call of a run, so a misfit is reported before sampling even when the control starts late.
+   */
+  ready(): Promise<void>;
   /** Frees the hints kept in the ControlNets' workers; call when the sampling run ends. */
   release(): Promise<void>;
 }
@@ -186,7 +191,7 @@ export function makeControlRunner(model: DiffusionModel, entries: readonly CondE
     kept.clear();
     await Promise.all(all.map(async (k) => k.queue.release(await k.hint)));
   };
-  return { active, submit, release };
+  return { active, submit, release, ready: async () => void (await bind()) };
 }
 
 /**

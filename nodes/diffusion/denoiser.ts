@@ -66,6 +66,7 @@ function makeSubmit(model: DiffusionModel, entries: readonly CondEntry[], signal
       lane,
     };
     // Steps outside every ControlNet's range run the plain U-Net.
+    await control?.ready();
     const links = control?.active(group.control, sigma) ?? [];
     const out = links.length > 0
       ? await control!.submit(links, { request, embeds: group.embeds, entries: group.jobs.length })

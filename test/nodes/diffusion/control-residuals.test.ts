@@ -121,6 +121,9 @@ describe('ControlRunner.submit', () => {
     const l: ControlLink = { net: short.net, hint, strength: 1, start: 0, end: 1 };
     const r = makeControlRunner(short.m, [entry(l)])!;
     await expect(r.submit([l], { request, embeds, entries: 2 })).rejects.toThrow(/'cn' does not fit the residual U-Net of 'ck'.*gives 1 down-block residuals but the U-Net takes 2/);
+    // ready() (awaited before a run's first U-Net call) reports it too, whatever the control's range.
+    const late: ControlLink = { ...l, start: 0.9 };
+    await expect(makeControlRunner(short.m, [entry(late)])!.ready()).rejects.toThrow(/does not fit/);
     const adapter = setup(['f0', 'f1', 'f2'], () => 1, ['input']);
     const la: ControlLink = { net: adapter.net, hint, strength: 1, start: 0, end: 1 };
     const ra = makeControlRunner(adapter.m, [entry(la)])!;
