@@ -66,3 +66,17 @@ export async function checkMemory(engine: Engine, workflow: unknown, v: Validati
   const dependents = v.outputs.length > 0 ? [...v.outputs] : [];
   return { nodeId: n.id, error, nodeErrors: { [n.id]: { errors: [error], dependent_outputs: dependents, class_type: n.classType } } };
 }
+
+/** Estimated peak bytes of running `workflow` on `engine` (0 when it does not validate: it will not run). */
+export async function estimateJobBytes(engine: Engine, workflow: unknown, targets?: readonly string[]): Promise<number> {
+  const v = engine.validate(workflow, { targets: targets ? [...targets] : undefined });
+  if (!v.ok) return 0;
+  return (await engine.estimateMemory(workflow, v)).peakBytes;
+}
+
+/** Bytes jobs may use together now: the limit minus the models the pool holds (undefined: no limit). */
+export function memoryAvailable(engine: Engine): number | undefined {
+  const limit = engine.services.tryGet(MEMORY_LIMIT);
+  if (limit === undefined) return undefined;
+  return limit - (engine.services.tryGet(MODEL_POOL)?.stats().residentBytes ?? 0);
+}

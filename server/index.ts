@@ -10,6 +10,7 @@ import { checkListen, isLoopbackHost } from './security.js';
 import { defaultEditorDir } from './static.js';
 import { asServerWork, recordFatalErrors } from './crash-cause.js';
 import { JsonTextCache } from './json-text-cache.js';
+import { estimateJobBytes, memoryAvailable } from '../host/memory-admission.js';
 import type { Recovery } from './store.js';
 
 export { InsecureListenError } from './security.js';
@@ -76,6 +77,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     : undefined;
   const runner = new JobRunner(store, { engine: remote ?? host.engine, scheduler: host.scheduler }, host.folders, hub, log, {
     concurrency: remote ? (opts.redis?.maxInFlight ?? 64) : opts.concurrency,
+    // Workers admit their own jobs; here only jobs of this process share its memory.
+    memory: remote ? undefined : { estimate: (job) => estimateJobBytes(host.engine, job.prompt, job.outputsToExecute), available: () => memoryAvailable(host.engine) },
   });
   const ctx: AppContext = {
     engine: host.engine,

@@ -37,11 +37,27 @@ interface Running {
   job: Job;
   abort: AbortController;
   node: string | null;
+  /** Estimated peak bytes (memory admission), 0 when not estimated. */
+  bytes: number;
+}
+
+/** Memory admission across concurrent jobs (host/memory-admission.ts). */
+export interface RunnerMemory {
+  /** Estimated peak bytes of a job. */
+  estimate(job: Job): Promise<number>;
+  /** Bytes the running jobs may use together now; undefined = no limit. */
+  available(): number | undefined;
 }
 
 export interface JobRunnerOptions {
   /** Jobs running at once (`serve --concurrency`); their sampler steps interleave and batch. Default 1. */
   concurrency?: number;
+  /**
+   * With more than one slot, a job starts beside running ones only when their estimated peaks together
+   * fit the memory limit; otherwise it waits for one to finish (queue order is kept). One job alone
+   * always starts (POST /prompt refused what cannot fit alone).
+   */
+  memory?: RunnerMemory;
 }
 
 /**
@@ -53,9 +69,13 @@ export interface JobRunnerOptions {
 export class JobRunner {
   private readonly running = new Map<string, Running>();
   private wake: (() => void) | undefined;
+  /** Counts notifications, so one that arrives while the loop awaits an estimate is not lost. */
+  private wakeups = 0;
   private closing = false;
   private loop: Promise<void> | undefined;
+  private readonly estimates = new Map<string, number>();
   readonly concurrency: number;
+  private readonly memory: RunnerMemory | undefined;
 
   constructor(
     private readonly store: JobStore,
@@ -66,6 +86,7 @@ export class JobRunner {
     opts: JobRunnerOptions = {},
   ) {
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+    this.memory = this.concurrency > 1 ? opts.memory : undefined;
   }
 
   get scheduler(): StepScheduler {
@@ -88,7 +109,7 @@ export class JobRunner {
 
   queueChanged(): void {
     this.hub.broadcast('status', this.statusData());
-    this.wake?.();
+    this.notify();
   }
 
   start(): void {
@@ -106,7 +127,7 @@ export class JobRunner {
   async close(): Promise<void> {
     this.closing = true;
     for (const r of this.running.values()) r.abort.abort();
-    this.wake?.();
+    this.notify();
     await this.loop;
   }
 
@@ -121,28 +142,53 @@ export class JobRunner {
     return isFront(next) && !frontRunning ? next : undefined;
   }
 
+  private notify(): void {
+    this.wakeups++;
+    this.wake?.();
+  }
+
+  /** Whether `job` fits beside the running jobs under the memory limit (memory admission). */
+  private async fits(job: Job): Promise<{ ok: boolean; bytes: number }> {
+    if (!this.memory) return { ok: true, bytes: 0 };
+    let bytes = this.estimates.get(job.id);
+    if (bytes === undefined) {
+      bytes = await this.memory.estimate(job).catch(() => 0);
+      this.estimates.set(job.id, bytes);
+    }
+    if (this.running.size === 0) return { ok: true, bytes };
+    const available = this.memory.available();
+    const used = [...this.running.values()].reduce((a, r) => a + r.bytes, 0);
+    return { ok: available === undefined || used + bytes <= available, bytes };
+  }
+
   private async run(): Promise<void> {
     const tasks = new Set<Promise<void>>();
     while (!this.closing) {
+      const seen = this.wakeups;
       const job = this.admit();
-      if (!job) {
+      const fit = job ? await this.fits(job) : undefined;
+      // The estimate awaited: the job may have been deleted meanwhile.
+      if (job && fit?.ok && this.store.status(job.id) !== 'pending') continue;
+      if (!job || !fit?.ok || this.closing) {
+        if (this.wakeups !== seen) continue;
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
+      this.estimates.delete(job.id);
       // The job's own work (nodes, their timers and promises) runs in its crash context.
-      const task: Promise<void> = asJobWork(job.id, () => this.runGuarded(job)).finally(() => {
+      const task: Promise<void> = asJobWork(job.id, () => this.runGuarded(job, fit.bytes)).finally(() => {
         tasks.delete(task);
-        this.wake?.();
+        this.notify();
       });
       tasks.add(task);
     }
     await Promise.all(tasks);
   }
 
-  private async runGuarded(job: Job): Promise<void> {
+  private async runGuarded(job: Job, bytes: number): Promise<void> {
     try {
-      await this.runJob(job);
+      await this.runJob(job, bytes);
     } catch (e) {
       this.log(`job ${job.id} failed outside the engine: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       if (this.store.finish(job.id, 'error', { outputs: {}, status: { status_str: 'error', completed: false, messages: [errorMessage(job.id, e instanceof Error ? e.name : 'Error', String(e))] }, meta: {} })) {
@@ -155,10 +201,10 @@ export class JobRunner {
     }
   }
 
-  private async runJob(job: Job): Promise<void> {
+  private async runJob(job: Job, bytes: number): Promise<void> {
     this.store.start(job.id);
     const abort = new AbortController();
-    const running: Running = { job, abort, node: null };
+    const running: Running = { job, abort, node: null, bytes };
     this.running.set(job.id, running);
     this.queueChanged();
 

@@ -62,6 +62,32 @@ describe('memory admission through the server (#22 item 4)', () => {
     }
   });
 
+  it('with --concurrency 2, starts a job beside a running one only when both fit the limit', async () => {
+    // A 256x256 SlowImage holds 768 KiB; a limit of 1.2 MiB fits one such job, not two.
+    const slow = (id: string) => ({ prompt: { '1': { class_type: 'SlowImage', inputs: { steps: 30, delay_ms: 25, value: Math.random(), size: 256, seed: 1 } }, '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } }, prompt_id: id });
+    for (const [limitGiB, together] of [
+      [1.2 / 1024, false],
+      [1, true],
+    ] as const) {
+      const srv = await startServerProcess({ args: ['--concurrency', '2', '--memory-limit', String(limitGiB)] });
+      try {
+        expect((await postJson(`${srv.url}/prompt`, slow('a'))).status).toBe(200);
+        expect((await postJson(`${srv.url}/prompt`, slow('b'))).status).toBe(200);
+        let both = false;
+        for (;;) {
+          const q = await getJson<{ queue_running: unknown[]; queue_pending: unknown[] }>(`${srv.url}/queue`);
+          if (q.queue_running.length === 2) both = true;
+          if (q.queue_running.length + q.queue_pending.length === 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(both, `limit ${limitGiB} GiB`).toBe(together);
+        for (const id of ['a', 'b']) expect(await waitJob(srv.url, id)).toMatchObject({ status: 'success' });
+      } finally {
+        await srv.stop();
+      }
+    }
+  });
+
   it('takes --memory-limit in GiB', async () => {
     const srv = await startServerProcess({ toyworld: true, args: ['--models-dir', path.join(REPO, 'models'), '--memory-limit', '0.01'] });
     try {

@@ -39,6 +39,7 @@ export const SlowImage = defineNode({
     seed: INT({ default: 0, min: 0, max: 2n ** 64n - 1n }),
   },
   outputs: { IMAGE },
+  infer: ({ size }) => (size !== undefined ? { IMAGE: [1, size, size, 3] } : {}),
   async run(ctx, { steps, delay_ms, value, size }) {
     for (let i = 1; i <= steps; i++) {
       await sleep(delay_ms, ctx.signal);
