@@ -24,6 +24,7 @@ import { buildVaeDecoder, buildVaeEncoder, type VaeEncoderOptions } from './mode
 import { fastTokenizerJson, json, slowTokenizerFiles, tokenizerConfig } from './tokenizer-files.js';
 import { buildVocab, type ToyVocab } from './vocab.js';
 import { classLabels } from './world.js';
+import { xlCheckpointFiles } from './xl-pack.js';
 
 export interface Flavour {
   name: string;
@@ -85,6 +86,7 @@ export function buildPack(): PackFiles {
   const latents = prototypeLatents();
   const out: PackFiles = new Map();
   for (const f of FLAVOURS) checkpointFiles(f, vocab, latents, out);
+  xlCheckpointFiles(vocab, latents, out);
 
   out.set(`${CLIP_FOLDER}/config.json`, utf8(json(clipConfig(vocab))));
   out.set(`${CLIP_FOLDER}/preprocessor_config.json`, utf8(json(clipPreprocessorConfig())));

@@ -7,7 +7,7 @@
 import type { JobLane } from '../../runtime/batching/index.js';
 import { Tensor } from '../../runtime/tensor.js';
 import type { Denoiser } from '../../sampling/samplers/index.js';
-import type { CondEntry, Conditioning, DiffusionModel } from '../../sockets/index.js';
+import type { Conditioning, DiffusionModel } from '../../sockets/index.js';
 import { extraInputsFor, type ExtraInputs } from './unet-extras.js';
 import { ConditioningError, activityBySigma, isPlain, makePlanner, type Group, type Planner } from './denoiser-plan.js';
 import { accumulate, combineCfg, cropRegions, makeAccumulator, plainCfg, plainCond, plainSample } from './denoiser-cfg.js';
@@ -52,16 +52,14 @@ export type ReleasableDenoiser = Denoiser & {
 /** One U-Net call for a group's rows at one sigma (and its timestep); returns the raw model output. */
 type Submit = (group: Group, sample: Float32Array, shape: readonly number[], timestep: number, sigma: number) => Promise<Float32Array>;
 
-function makeSubmit(model: DiffusionModel, entries: readonly CondEntry[], signal: AbortSignal | undefined, lane: JobLane | undefined, control: ControlRunner | undefined): Submit {
-  // What the U-Net declares is read (and the conditioning checked against it) once per run, not once per call.
-  let extras: Promise<ExtraInputs> | undefined;
+function makeSubmit(model: DiffusionModel, extras: () => Promise<ExtraInputs>, signal: AbortSignal | undefined, lane: JobLane | undefined, control: ControlRunner | undefined): Submit {
   return async (group, sample, shape, timestep, sigma) => {
     const rows = shape[0];
     const request = {
       sample: new Tensor('float32', sample, shape),
       timesteps: new Float64Array(rows).fill(timestep),
       encoderHiddenStates: await group.cond,
-      extra: (await (extras ??= extraInputsFor(model, entries)))(group, rows),
+      extra: (await extras())(group, rows),
       signal,
       lane,
     };
@@ -155,12 +153,17 @@ export function makeDenoiser(opts: DenoiserOptions): ReleasableDenoiser {
   const activeAt = activityBySigma(model.sampling, [...positive, ...negative]);
   const planner = makePlanner(model.unet, positive, uncond, activeAt);
   const control = makeControlRunner(model, [...positive, ...(uncond ?? [])]);
-  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, [...positive, ...(uncond ?? [])], opts.signal, opts.lane, control) };
+  // What the U-Net declares is read (and the conditioning checked against it) once per run, before the first step.
+  let extras: Promise<ExtraInputs> | undefined;
+  const ready = () => (extras ??= extraInputsFor(model, [...positive, ...(uncond ?? [])]));
+  const run: Run = { model, cfg, useUncond, plain: isPlain(positive, uncond), planner, submit: makeSubmit(model, ready, opts.signal, opts.lane, control) };
   const denoise = async (x: Tensor, sigma: number): Promise<Tensor> => {
+    await ready();
     if (inpaint) return evaluateInpaint(run, x, sigma, inpaint);
     return new Tensor('float32', await evaluate(run, x, sigma), x.shape);
   };
   const withUncond: Denoiser['withUncond'] = async (x, sigma) => {
+    await ready();
     const u = new Float32Array(x.size);
     const d = inpaint ? (await evaluateInpaint(run, x, sigma, inpaint, u)).data : await evaluate(run, x, sigma, u);
     return { denoised: new Tensor('float32', d, x.shape), uncond: new Tensor('float32', u, x.shape) };

@@ -33,8 +33,8 @@ describe('generateToyworld', () => {
 
   it('every model passes checkModel and loads in onnxruntime with the declared signature', async () => {
     const onnx = written.filter((p) => p.endsWith('.onnx'));
-    // Four per checkpoint, cnet/ where a flavour has one, CLIP x3, classifier, upscaler, ControlNet.
-    expect(onnx.length).toBe(FLAVOURS.length * 4 + FLAVOURS.filter((f) => f.cnet).length + 6);
+    // Four per checkpoint, cnet/ where a flavour has one, CLIP x3, classifier, upscaler, ControlNet; toyworld-xl 5 + refiner 4.
+    expect(onnx.length).toBe(FLAVOURS.length * 4 + FLAVOURS.filter((f) => f.cnet).length + 6 + 9);
     for (const p of onnx) {
       const bytes = readFileSync(join(dir, p));
       const summary = checkModel(bytes);
@@ -55,6 +55,13 @@ describe('generateToyworld', () => {
       }
       return out;
     };
+    const xl = await meta('checkpoints/toyworld-xl/unet/model.onnx');
+    expect(xl.encoder_hidden_states.shape).toEqual(['batch', 'sequence', 2048]);
+    expect(xl.text_embeds.shape).toEqual(['batch', 1280]);
+    expect(xl.time_ids.shape).toEqual(['batch', 6]);
+    expect((await meta('checkpoints/toyworld-xl-refiner/unet/model.onnx')).time_ids.shape).toEqual(['batch', 5]);
+    const te2 = await meta('checkpoints/toyworld-xl/text_encoder_2/model.onnx');
+    expect(Object.keys(te2).sort()).toEqual(['hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'input_ids', 'last_hidden_state', 'text_embeds']);
     const base = await meta('checkpoints/toyworld-shapes/unet/model.onnx');
     expect(base.timestep).toEqual({ type: 'float32', shape: ['batch'] });
     expect(base.sample.shape).toEqual(['batch', 4, 'height', 'width']);

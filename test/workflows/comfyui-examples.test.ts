@@ -60,6 +60,10 @@ describeWith(COMFYUI_EXAMPLES, 'ComfyUI example workflows on toyworld', () => {
     expect(await runExample('sdturbo_sdxlturbo_example.png', ['20.ckpt_name=toyworld-shapes'])).toHaveLength(1);
   });
 
+  it('SDXL-Turbo example with its checkpoint mapped to toyworld-xl (two text towers, text_embeds, time_ids)', async () => {
+    expect(await runExample('sdturbo_sdxlturbo_example.png', [], ['--map-checkpoint', 'sd_xl_turbo_1.0_fp16.safetensors=toyworld-xl'])).toHaveLength(1);
+  });
+
   it.skipIf(!SLOW)('2-pass hires fix (768 -> 1152)', async () => {
     expect(await runExample('2_pass_txt2img_hiresfix_latent_workflow.png', ['16.ckpt_name=toyworld-shapes'])).toHaveLength(2);
   }, 120_000);

@@ -11,6 +11,7 @@ import { COLOURS, prototypeIds } from '../world.js';
 import { cast, floatInput, floatOutput, reduceSum, scalar, type FloatIo } from './ops.js';
 import { SD_HIDDEN } from './text-encoder.js';
 import { controlComponents, declareResidualInputs } from './controlnet.js';
+import { xlLogPrior, type XlConditioning } from './xl.js';
 
 export interface UnetOptions {
   io: FloatIo;
@@ -19,6 +20,8 @@ export interface UnetOptions {
   prediction: 'epsilon' | 'v_prediction';
   /** The residual U-Net (cnet/): takes the toyworld ControlNet's residuals (toyworld/models/controlnet.ts). */
   residuals?: boolean;
+  /** toyworld-xl: SDXL's signature (text_embeds, time_ids) and its text-and-time prior (toyworld/models/xl.ts). */
+  xl?: XlConditioning;
 }
 
 /** Text prior weights [768, K]: BETA on the colour and shape concept dimensions of each prototype. */
@@ -59,16 +62,17 @@ export function buildUnet(protoLatents: Float32Array, opts: UnetOptions): Uint8A
   const g = new GraphBuilder('toyworld_unet');
   const sample = floatInput(g, 'sample', opts.io, ['batch', LATENT_CHANNELS, 'height', 'width']);
   const sigma = sigmaFromTimestep(g, opts);
-  const hidden = floatInput(g, 'encoder_hidden_states', opts.io, ['batch', 'sequence', SD_HIDDEN]);
+  if (opts.xl && opts.residuals) throw new Error('toyworld-xl has no residual U-Net');
+  const hidden = opts.xl ? undefined : floatInput(g, 'encoder_hidden_states', opts.io, ['batch', 'sequence', SD_HIDDEN]);
   const residuals = opts.residuals ? declareResidualInputs(g, opts.io) : undefined;
 
   const s2 = g.op('Mul', [sigma, sigma]);
   const x = g.op('Mul', [sample, g.op('Sqrt', [g.op('Add', [s2, scalar(g, 1)])])]);
 
   // Prior over prototypes from the summed concept vectors; an empty prompt gives equal logits.
-  const concepts = reduceSum(g, hidden, [1], false);
-  const logits = g.op('MatMul', [concepts, g.f32('prior', priorMatrix(), [SD_HIDDEN, K])]);
-  const logPrior = g.op('LogSoftmax', [logits], { axis: A.i(-1) });
+  const concepts = hidden ? reduceSum(g, hidden, [1], false) : '';
+  const logits = hidden ? g.op('MatMul', [concepts, g.f32('prior', priorMatrix(), [SD_HIDDEN, K])]) : '';
+  const logPrior = opts.xl ? xlLogPrior(g, opts.io, opts.xl) : g.op('LogSoftmax', [logits], { axis: A.i(-1) });
 
   // Prototypes at the sample's resolution.
   const hw = g.op('Slice', [g.op('Shape', [sample]), g.i64('start', [2]), g.i64('end', [4])]);

@@ -101,6 +101,16 @@ describe('editor workflow import/export', () => {
     expect(strip(toApi(r.graph, specs))).toEqual(strip(doc as object));
   });
 
+  it('opens the SDXL workflows (CLIPTextEncodeSDXL, CLIPTextEncodeSDXLRefiner, KSamplerAdvanced) and exports them back unchanged', () => {
+    for (const name of ['sdxl-txt2img', 'sdxl-refiner', 'sdxl-turbo']) {
+      const doc = parseJson(readFileSync(path.join(REPO, 'workflows', `${name}.json`), 'utf8'));
+      const r = importDocument(doc, info, specs);
+      expect(r.kind, name).toBe('api');
+      const strip = (w: object) => Object.fromEntries(Object.entries(w as Record<string, { class_type: string; inputs: unknown }>).map(([id, n]) => [id, { class_type: n.class_type, inputs: n.inputs }]));
+      expect(strip(toApi(r.graph, specs)), name).toEqual(strip(doc as object));
+    }
+  });
+
   itWith(COMFYUI_EXAMPLES, 'reads the PNG text chunks with DecompressionStream as the engine does with node:zlib, and opens a ComfyUI example', async () => {
     const file = COMFYUI_EXAMPLES.file('img2img_img2img_workflow.png');
     const bytes = new Uint8Array(readFileSync(file));
