@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { describeMeta, type IoMeta } from '../runtime/io-meta.js';
+import { inspectModelFile } from '../runtime/model-file.js';
 import { findInstalled, scanFolder } from './components.js';
 import { checkComponent, type ComponentRole, type Signature } from './drivability.js';
 import { describeFlavour } from './flavour.js';
@@ -42,6 +43,23 @@ export interface VerifyOptions {
   placement?: (file: string) => Promise<string | undefined>;
 }
 
+/**
+ * What `models verify` says about random numbers drawn in the graph: zeroed RandomNormal(Like) nodes (a diffusers
+ * vae_encoder's latent_dist.sample()) run as the mean, as ComfyUI encodes; other random operators stay random.
+ */
+export function randomNodeNotes(file: string): string[] {
+  const nodes = inspectModelFile(file).randomNodes;
+  const zeroed = nodes.filter((n) => n.zeroed);
+  const kept = nodes.filter((n) => !n.zeroed);
+  const list = (ns: typeof nodes) => ns.map((n) => `${n.opType}${n.name ? ` '${n.name}'` : ''}`).join(', ');
+  const notes: string[] = [];
+  if (zeroed.length > 0) {
+    notes.push(`samples noise in the graph (${list(zeroed)}); latentflow runs it as zeros, so the output is the distribution's mean (VAEEncode: the latent mean, as ComfyUI) and repeatable`);
+  }
+  if (kept.length > 0) notes.push(`draws random numbers in the graph (${list(kept)}): its outputs differ from run to run`);
+  return notes;
+}
+
 async function verifyFolder(kind: ModelKind, name: string, dir: string, source: SignatureSource, opts: VerifyOptions): Promise<VerifyReport> {
   const scan = scanFolder(kind, dir);
   const components: ComponentReport[] = [];
@@ -60,7 +78,7 @@ async function verifyFolder(kind: ModelKind, name: string, dir: string, source: 
     sigs.set(c.role, sig);
     const d = checkComponent(c.role, sig, { labels: scan.labels });
     const placed = await opts.placement?.(c.file).catch((e: unknown) => `node placement unknown: ${e instanceof Error ? e.message : String(e)}`);
-    const notes = placed ? [...d.notes, placed] : d.notes;
+    const notes = [...d.notes, ...randomNodeNotes(c.file), ...(placed ? [placed] : [])];
     components.push({ role: c.role, file, inputs: sig.inputs, outputs: sig.outputs, ok: d.ok, problems: d.problems, notes });
   }
   const ok = scan.problems.length === 0 && components.length > 0 && components.every((c) => c.ok);

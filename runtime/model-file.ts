@@ -10,6 +10,7 @@ import { elementTypeFromOnnx } from './io-meta.js';
 import { DataLocation, DataType, onnxReaderType } from './onnx-proto.js';
 import type { ProtoObject } from './proto-file-reader.js';
 import { decodeProtoFile, numberField, objectField, objectList, stringField } from './proto-file-reader.js';
+import { randomNodes, type RandomNode } from './in-graph-sampling.js';
 
 export interface ModelFileInfo {
   readonly path: string;
@@ -22,6 +23,8 @@ export interface ModelFileInfo {
   readonly bytes: number;
   /** Any float16 tensor, graph input/output or Cast to float16: the model computes in float16 somewhere. */
   readonly usesFloat16: boolean;
+  /** Nodes that draw random numbers in the graph; the zeroed ones run as zeros (runtime/in-graph-sampling.ts). */
+  readonly randomNodes: readonly RandomNode[];
 }
 
 /** True when the graph (or a subgraph) holds float16 data or casts to it. */
@@ -131,5 +134,5 @@ export function inspectModelFile(modelPath: string): ModelFileInfo {
   const inputs = objectList(graph, 'input').map(ioMeta).filter((m) => !initializers.has(m.name));
   const outputs = objectList(graph, 'output').map(ioMeta);
   const usesFloat16 = [...inputs, ...outputs].some((m) => m.dtype === 'float16') || computesInFloat16(graph);
-  return { path: modelPath, inputs, outputs, externalFiles: [...external], bytes, usesFloat16 };
+  return { path: modelPath, inputs, outputs, externalFiles: [...external], bytes, usesFloat16, randomNodes: randomNodes(graph) };
 }

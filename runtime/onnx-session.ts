@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { inspectModelFile } from './model-file.js';
 import { readWeightIndex } from './onnx-weights.js';
 import { PATCH_FILE_NAME, externalFiles, patchedModelBytes } from './patched-model.js';
+import { zeroedRandomNodes } from './in-graph-sampling.js';
 import type { WeightPatch } from './weight-patch.js';
 import { WeightPatchError, computePatch, isEmptyPatch } from './weight-patch.js';
 import type { SessionOptions } from './onnx-session-options.js';
@@ -38,15 +39,18 @@ function ortOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
   };
 }
 
-/** Creates a session whose initializers carry `patch` (see weight-patch.ts and patched-model.ts). */
-async function createPatched(modelPath: string, o: SessionOptions, patch: WeightPatch): Promise<{ session: ort.InferenceSession; buffer: ArrayBuffer }> {
+/**
+ * Creates a session from rewritten model bytes: initializers carrying `patch` (see weight-patch.ts and
+ * patched-model.ts) and, with `zeroRandom`, in-graph normal sampling giving zeros (in-graph-sampling.ts).
+ */
+async function createPatched(modelPath: string, o: SessionOptions, patch: WeightPatch | undefined, zeroRandom: boolean): Promise<{ session: ort.InferenceSession; buffer: ArrayBuffer }> {
   const index = readWeightIndex(modelPath);
-  const { buffer, tensors } = computePatch(index, patch);
-  const bytes = patchedModelBytes(index, tensors);
+  const { buffer, tensors } = patch ? computePatch(index, patch) : { buffer: new ArrayBuffer(0), tensors: [] };
+  const bytes = patchedModelBytes(index, tensors, zeroRandom ? (win) => zeroedRandomNodes(index.graphFields, win) : undefined);
   const files = [...externalFiles(index, tensors)].map(([location, file]) => ({ path: location, data: readFileSync(file) }));
   const session = await ort.InferenceSession.create(bytes, {
     ...ortOptions(o),
-    externalData: [{ path: PATCH_FILE_NAME, data: new Uint8Array(buffer) }, ...files],
+    externalData: [...(tensors.length > 0 ? [{ path: PATCH_FILE_NAME, data: new Uint8Array(buffer) }] : []), ...files],
   });
   return { session, buffer };
 }
@@ -93,7 +97,9 @@ export class OnnxSession {
     let session: ort.InferenceSession;
     let buffer: ArrayBuffer | undefined;
     try {
-      if (patch && !isEmptyPatch(patch)) ({ session, buffer } = await createPatched(modelPath, options, patch));
+      const patched = patch && !isEmptyPatch(patch) ? patch : undefined;
+      const zeroRandom = info.randomNodes.some((n) => n.zeroed);
+      if (patched || zeroRandom) ({ session, buffer } = await createPatched(modelPath, options, patched, zeroRandom));
       else session = await ort.InferenceSession.create(modelPath, ortOptions(options));
     } catch (e) {
       if (e instanceof WeightPatchError || e instanceof SafetensorsError || e instanceof ModelLoadError) throw e;

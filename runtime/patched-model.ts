@@ -48,8 +48,11 @@ export function externalFiles(index: WeightIndex, tensors: readonly PatchedTenso
   return out;
 }
 
-/** Rewrites `index`'s model so the patched initializers come from `tensors` (in PATCH_FILE_NAME). */
-export function patchedModelBytes(index: WeightIndex, tensors: readonly PatchedTensor[]): Uint8Array {
+/**
+ * Rewrites `index`'s model so the patched initializers come from `tensors` (in PATCH_FILE_NAME) and the graph
+ * fields `nodes` names (by file offset, see in-graph-sampling.ts) are replaced by its bytes.
+ */
+export function patchedModelBytes(index: WeightIndex, tensors: readonly PatchedTensor[], nodes?: (win: FileWindow) => ReadonlyMap<number, Uint8Array>): Uint8Array {
   const patched = new Map(tensors.map((t) => [t.info.name, t]));
   const fd = openSync(index.path, 'r');
   try {
@@ -57,10 +60,14 @@ export function patchedModelBytes(index: WeightIndex, tensors: readonly PatchedT
     const copy = (start: number, end: number): Uint8Array => Uint8Array.from(win.read(start, end - start));
     const byStart = new Map([...index.initializers.values()].map((i) => [i.field.start, i]));
     const graphParts: Uint8Array[] = [];
+    const replaced = nodes?.(win);
     for (const f of index.graphFields) {
       const init = byStart.get(f.start);
       const p = init ? patched.get(init.name) : undefined;
-      if (init && p) {
+      const node = replaced?.get(f.start);
+      if (node) {
+        graphParts.push(node);
+      } else if (init && p) {
         graphParts.push(field(5, externalTensor(init, p.dims, PATCH_FILE_NAME, p.offset, p.length)));
       } else {
         graphParts.push(copy(f.start, f.end));
