@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { ApiWorkflow } from '../workflow.js';
 import type { JsonValue } from '../json.js';
 
@@ -16,8 +16,14 @@ export const API_WORKFLOW_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validateShape = ajv.compile<ApiWorkflow>(API_WORKFLOW_SCHEMA);
+let compiled: ValidateFunction<ApiWorkflow> | undefined;
+
+/** Compiled on first use: compiling costs ajv's meta-schema work (~0.1 s), which `latentflow nodes` or `--help` never need. */
+function validateShape(doc: object): doc is ApiWorkflow {
+  const validate = compiled ?? new Ajv({ allErrors: true, strict: true }).compile<ApiWorkflow>(API_WORKFLOW_SCHEMA);
+  compiled = validate;
+  return validate(doc);
+}
 
 export interface StructureIssue {
   nodeId: string | null;
@@ -31,7 +37,7 @@ export function checkStructure(doc: JsonValue | unknown): { ok: true; workflow: 
     return { ok: false, issues: [{ nodeId: null, path: '', message: 'a workflow must be a JSON object of node id -> {class_type, inputs}' }] };
   }
   if (validateShape(doc)) return { ok: true, workflow: doc };
-  const issues = (validateShape.errors ?? []).map((e) => {
+  const issues = (compiled?.errors ?? []).map((e) => {
     const parts = e.instancePath.split('/').filter(Boolean);
     const nodeId = parts.length ? decodeURIComponent(parts[0]!.replace(/~1/g, '/').replace(/~0/g, '~')) : null;
     return { nodeId, path: e.instancePath, message: `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}` };
