@@ -32,3 +32,22 @@ export function vaeWorkBytes(image: Shape | undefined): number {
 export function samplerWorkBytes(latent: Shape | undefined): number {
   return latent ? 8 * float32Bytes(latent) : 0;
 }
+
+/**
+ * Tiled VAE decode (vae-nodes.ts decodeTiled): one tile of at most `tileSize`^2 output pixels per
+ * batch row through the network at a time, plus three float32 NCHW frames of the whole output (the
+ * running mean of the three tilings, and one pass's sum and weights).
+ */
+export function vaeTiledDecodeWorkBytes(image: Shape | undefined, tileSize: number | undefined): number {
+  if (!image || tileSize === undefined) return 0;
+  const [b, h, w] = image as [number, number, number];
+  const tile = Math.min(tileSize * tileSize, h * w);
+  return b * tile * (VAE_FULL_RES_BYTES_PER_PIXEL + 3 * 4) + 3 * b * h * w * 3 * 4;
+}
+
+/** Tiled VAE encode: one tile of at most `tileSize`^2 input pixels per batch row through the encoder at a time. */
+export function vaeTiledEncodeWorkBytes(image: Shape | undefined, tileSize: number | undefined): number {
+  if (!image || tileSize === undefined) return 0;
+  const [b, h, w] = image as [number, number, number];
+  return b * Math.min(tileSize * tileSize, h * w) * (VAE_FULL_RES_BYTES_PER_PIXEL + 3 * 4);
+}

@@ -6,7 +6,7 @@ import { IMAGE, LATENT, MASK, VAE } from '../../sockets/index.js';
 import { cropToMultiple, decodeLatent, expectVaeScale, vaeDecode, vaeEncode, vaeOutputToImage, VaeError } from './vae-codec.js';
 import type { VaeModel } from '../../sockets/index.js';
 import { imageOfLatent, latentOfImage } from './shape-rules.js';
-import { vaeWorkBytes } from './memory-rules.js';
+import { vaeTiledDecodeWorkBytes, vaeWorkBytes } from './memory-rules.js';
 
 export const VAEEncode = defineNode({
   type: 'VAEEncode',
@@ -137,6 +137,7 @@ export const VAEDecodeTiled = defineNode({
   },
   outputs: { IMAGE },
   infer: (_v, { samples }) => ({ IMAGE: samples && imageOfLatent(samples) }),
+  workBytes: ({ tile_size }, _s, { IMAGE }) => vaeTiledDecodeWorkBytes(IMAGE, tile_size),
   async run(ctx, { samples, vae, tile_size, overlap }) {
     return { IMAGE: await decodeTiled(vae, samples.samples, tile_size, overlap, ctx.signal) };
   },
@@ -177,6 +178,7 @@ export const VAEEncodeForInpaint = defineNode({
   inputs: { pixels: IMAGE, vae: VAE, mask: MASK, grow_mask_by: INT({ default: 6, min: 0, max: 64, step: 1 }) },
   outputs: { LATENT },
   infer: (_v, { pixels }) => ({ LATENT: pixels && latentOfImage(pixels) }),
+  workBytes: (_v, { pixels }) => vaeWorkBytes(pixels),
   async run(ctx, { pixels, vae, mask, grow_mask_by }) {
     const [, PH, PW] = pixels.shape;
     const mh = mask.shape[mask.shape.length - 2];

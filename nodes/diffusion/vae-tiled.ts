@@ -10,6 +10,7 @@ import { IMAGE, LATENT, VAE, type VaeModel } from '../../sockets/index.js';
 import { tiledScale, tiledScaleSteps, TilingError } from '../../imaging/tiled-scale.js';
 import { cropToMultiple, encodeMean, imageToVaeInput, VaeError } from './vae-codec.js';
 import { latentOfImage } from './shape-rules.js';
+import { vaeTiledEncodeWorkBytes } from './memory-rules.js';
 
 export interface TiledEncodeOptions {
   readonly signal?: AbortSignal;
@@ -66,6 +67,7 @@ export const VAEEncodeTiled = defineNode({
   },
   outputs: { LATENT },
   infer: (_v, { pixels }) => ({ LATENT: pixels && latentOfImage(pixels) }),
+  workBytes: ({ tile_size }, { pixels }) => vaeTiledEncodeWorkBytes(pixels, tile_size),
   async run(ctx, { pixels, vae, tile_size, overlap }) {
     const samples = await encodeTiled(vae, pixels, tile_size, overlap, { signal: ctx.signal, onTile: (d, t) => ctx.progress(d, t) });
     return { LATENT: { samples } };

@@ -70,6 +70,23 @@ describe('memory admission', () => {
     }
   });
 
+  it('sizes a tiled decode by its tiles: 4096x4096 fits 4 GiB through VAEDecodeTiled, not through VAEDecode', async () => {
+    const h = await createHost({ baseDir: tempDir('lf-mem4-'), modelsDir: await repoToyworld(), memoryLimitBytes: 4 * GiB });
+    try {
+      const plain = txt2img(4096, 4096, 1);
+      const tiled = { ...plain, '8': { class_type: 'VAEDecodeTiled', inputs: { samples: ['3', 0], vae: ['4', 2], tile_size: 512, overlap: 64, temporal_size: 64, temporal_overlap: 8 } } };
+      expect((await checkMemory(h.engine, plain, h.engine.validate(plain)))?.nodeId).toBe('8');
+      const v = h.engine.validate(tiled);
+      expect(v.ok).toBe(true);
+      expect(await checkMemory(h.engine, tiled, v)).toBeUndefined();
+      const est = await h.engine.estimateMemory(tiled, v);
+      // Output 192 MiB, three whole-frame accumulators, one 512x512 tile through the network.
+      expect(est.nodes.find((n) => n.id === '8')).toMatchObject({ outputBytes: 4096 * 4096 * 12, workBytes: 512 * 512 * 2060 + 3 * 4096 * 4096 * 12 });
+    } finally {
+      await h.close();
+    }
+  });
+
   it('can be turned off with a limit of 0', async () => {
     const off = await createHost({ baseDir: tempDir('lf-mem3-'), modelsDir: await repoToyworld(), memoryLimitBytes: 0 });
     try {
