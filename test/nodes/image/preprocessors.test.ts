@@ -43,6 +43,20 @@ describe('Canny (kornia canny)', () => {
     expect(strong.data.reduce((a, v) => a + v, 0) / 3).toBe(44);
   });
 
+  it('hysteresis keeps a weak edge where it continues a strong one', async () => {
+    // A horizontal edge whose contrast fades from 1 (left) to 0.15 (right); row 24 half-covered so one row is the maximum.
+    const edge = (W: number, x0: number) => {
+      const d = new Float32Array(48 * W * 3);
+      for (let y = 24; y < 48; y++) for (let x = 0; x < W; x++) d.fill((1 - (0.85 * (x + x0)) / 47) * (y === 24 ? 0.3 : 1), (y * W + x) * 3, (y * W + x) * 3 + 3);
+      return new Tensor('float32', d, [1, 48, W, 3]);
+    };
+    const whole = await runOutput(Canny, { image: edge(48, 0), low_threshold: 0.2, high_threshold: 2 }, 'IMAGE', ctx);
+    for (let x = 0; x < 48; x++) expect(at(whole, 48, 24, x), `x=${x}`).toBe(1);
+    // The right half alone never reaches the high threshold: only its continuation of the strong part kept it.
+    const right = await runOutput(Canny, { image: edge(24, 24), low_threshold: 0.2, high_threshold: 2 }, 'IMAGE', ctx);
+    expect(right.data.every((v) => v === 0)).toBe(true);
+  });
+
   it('refuses a 2-channel image naming the node and input', () => {
     expect(() => Canny.run(ctx, { image: new Tensor('float32', new Float32Array(8), [1, 2, 2, 2]), low_threshold: 0.4, high_threshold: 0.8 })).toThrow(/Canny: input 'image'/);
   });
