@@ -48,6 +48,8 @@ interface Opts {
   inpaint?: boolean;
   /** ConditioningSetArea on the controlled positive (pixels: w, h, x, y). */
   area?: [number, number, number, number];
+  /** ConditioningSetMask (a full mask) on the controlled positive. */
+  mask?: boolean;
 }
 
 /** txt2img 256x256, euler/karras 20, cfg 7, with the silhouette ControlNet on both rows unless control is false. */
@@ -69,12 +71,14 @@ function workflow(o: Opts = {}): ApiWorkflow {
     alpha: { class_type: 'LoadImage', inputs: { image: 'toyworld-inpaint.png' } },
     mask: { class_type: 'InvertMask', inputs: { mask: ['alpha', 1] } },
     masked: { class_type: 'SetLatentNoiseMask', inputs: { samples: ['enc', 0], mask: ['mask', 0] } },
+    full: { class_type: 'SolidMask', inputs: { value: 1, width: 256, height: 256 } },
+    maskPos: { class_type: 'ConditioningSetMask', inputs: { conditioning: ['apply', 0], mask: ['full', 0], strength: 1, set_cond_area: 'default' } },
     areaPos: { class_type: 'ConditioningSetArea', inputs: { conditioning: ['apply', 0], width: o.area?.[0] ?? 64, height: o.area?.[1] ?? 64, x: o.area?.[2] ?? 0, y: o.area?.[3] ?? 0, strength: 1 } },
     ks: {
       class_type: 'KSampler',
       inputs: {
         seed: o.seed ?? 7, steps: 20, cfg: 7, sampler_name: o.sampler ?? 'euler', scheduler: 'karras', denoise: o.img2img ?? 1, model: ['ck', 0],
-        positive: o.control === false ? ['pos', 0] : o.area ? ['areaPos', 0] : ['apply', 0], negative: o.control === false ? ['neg', 0] : ['apply', 1],
+        positive: o.control === false ? ['pos', 0] : o.area ? ['areaPos', 0] : o.mask ? ['maskPos', 0] : ['apply', 0], negative: o.control === false ? ['neg', 0] : ['apply', 1],
         latent_image: o.inpaint ? ['masked', 0] : o.img2img !== undefined ? ['enc', 0] : ['lat', 0],
       },
     },
@@ -135,7 +139,7 @@ describe('toyworld ControlNet', () => {
     expect(iou(await image({ control: false }), 'red')).toBeLessThan(0.65);
   }, 120_000);
 
-  it('works with other samplers, img2img, inpainting and an area', async () => {
+  it('works with other samplers, img2img, inpainting, an area and a mask', async () => {
     for (const sampler of ['dpmpp_2m', 'heun', 'euler_ancestral', 'uni_pc']) expect(iou(await image({ sampler }), 'red'), sampler).toBeGreaterThan(0.8);
     // img2img from the red circle: the triangle in blue replaces it.
     expect(iou(await image({ prompt: 'a blue triangle', img2img: 0.9 }), 'blue')).toBeGreaterThan(0.8);
@@ -154,6 +158,8 @@ describe('toyworld ControlNet', () => {
     expect(right).toBe(0);
     // The controlled prompt on the whole canvas as an area (a hint of the area's size): the same silhouette.
     expect(iou(await image({ area: [256, 256, 0, 0] }), 'red')).toBeGreaterThan(0.8);
+    // And as a masked entry (the general, weighted path).
+    expect(iou(await image({ mask: true }), 'red')).toBeGreaterThan(0.8);
   }, 120_000);
 
   it('strength 0 gives exactly the picture without ControlNet', async () => {
