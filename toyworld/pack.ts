@@ -20,6 +20,7 @@ import { buildSdTextEncoder } from './models/text-encoder.js';
 import { buildUnet, type UnetOptions } from './models/unet.js';
 import { buildControlNet, controlNetConfig } from './models/controlnet.js';
 import { buildUpscaler } from './models/upscaler.js';
+import { crimsonEmbedding, purpleLora, squareLora } from './models/adapters.js';
 import { buildVaeDecoder, buildVaeEncoder, type VaeEncoderOptions } from './models/vae.js';
 import { fastTokenizerJson, json, slowTokenizerFiles, tokenizerConfig } from './tokenizer-files.js';
 import { buildVocab, type ToyVocab } from './vocab.js';
@@ -55,6 +56,10 @@ export const CLASSIFIER_FOLDER = 'classifiers/toyworld-shapes';
 export const UPSCALER_FILE = 'upscale_models/toyworld-x4.onnx';
 /** The silhouette ControlNet for toyworld-shapes (whose cnet/ takes its residuals). */
 export const CONTROLNET_FOLDER = 'controlnet/toyworld-silhouette';
+
+/** LoRAs (models/loras/) and the embedding (models/embeddings/) for toyworld-shapes; see models/adapters.ts. */
+export const LORA_FILES = { purple: 'loras/toyworld-purple.safetensors', square: 'loras/toyworld-square.safetensors' } as const;
+export const EMBEDDING_FILE = 'embeddings/toyworld-crimson.safetensors';
 
 export type PackFiles = Map<string, Uint8Array>;
 
@@ -104,5 +109,8 @@ export function buildPack(): PackFiles {
   out.set(UPSCALER_FILE, buildUpscaler({ scale: 4, io: 'float32' }));
   out.set(`${CONTROLNET_FOLDER}/model.onnx`, buildControlNet());
   out.set(`${CONTROLNET_FOLDER}/config.json`, utf8(json(controlNetConfig())));
+  out.set(LORA_FILES.purple, purpleLora());
+  out.set(LORA_FILES.square, squareLora());
+  out.set(EMBEDDING_FILE, crimsonEmbedding());
   return out;
 }

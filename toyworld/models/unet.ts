@@ -24,6 +24,9 @@ export interface UnetOptions {
   xl?: XlConditioning;
 }
 
+/** The module name of the text-prior MatMul (a Linear [K, 768] in torch terms), as LoRA keys name it. */
+export const TEXT_PRIOR_MODULE = 'text_prior';
+
 /** Text prior weights [768, K]: BETA on the colour and shape concept dimensions of each prototype. */
 function priorMatrix(): Float32Array {
   const ids = prototypeIds();
@@ -71,7 +74,8 @@ export function buildUnet(protoLatents: Float32Array, opts: UnetOptions): Uint8A
 
   // Prior over prototypes from the summed concept vectors; an empty prompt gives equal logits.
   const concepts = hidden ? reduceSum(g, hidden, [1], false) : '';
-  const logits = hidden ? g.op('MatMul', [concepts, g.f32('prior', priorMatrix(), [SD_HIDDEN, K])]) : '';
+  // Named as torch names a Linear's MatMul (module `text_prior`, weight stored transposed): LoRAs target it.
+  const logits = hidden ? g.op('MatMul', [concepts, g.f32('prior', priorMatrix(), [SD_HIDDEN, K])], {}, undefined, `/${TEXT_PRIOR_MODULE}/MatMul`) : '';
   const logPrior = opts.xl ? xlLogPrior(g, opts.io, opts.xl) : g.op('LogSoftmax', [logits], { axis: A.i(-1) });
 
   // Prototypes at the sample's resolution.

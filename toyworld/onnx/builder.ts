@@ -196,8 +196,11 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Adds a node with `nOut` outputs and returns their names. */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, nOut = 1, outNames?: readonly string[]): string[] {
+  /**
+   * Adds a node with `nOut` outputs and returns their names. `nodeName` names the node as torch's exporter
+   * does (`/<module path>/MatMul`), which LoRA key matching reads; by default nodes get generated names.
+   */
+  node(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, nOut = 1, outNames?: readonly string[], nodeName?: string): string[] {
     for (const i of inputs) {
       if (i !== '' && !this.names.has(i)) throw new OnnxBuildError(`${opType} reads "${i}", which is not defined yet`);
     }
@@ -209,13 +212,13 @@ export class GraphBuilder {
     const attribute = Object.keys(attrs)
       .sort()
       .map((k) => attrObj(k, attrs[k]));
-    this.nodes.push({ input: [...inputs], output: outs, name: `${opType}_node_${this.nodes.length}`, op_type: opType, domain: '', attribute });
+    this.nodes.push({ input: [...inputs], output: outs, name: nodeName ?? `${opType}_node_${this.nodes.length}`, op_type: opType, domain: '', attribute });
     return outs;
   }
 
   /** Single-output convenience over `node`. */
-  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, outName?: string): string {
-    return this.node(opType, inputs, attrs, 1, outName === undefined ? undefined : [outName])[0];
+  op(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, outName?: string, nodeName?: string): string {
+    return this.node(opType, inputs, attrs, 1, outName === undefined ? undefined : [outName], nodeName)[0];
   }
 
   /** Serialises the model: IR version 8, default-domain opset (17 unless told lower). */
