@@ -36,14 +36,17 @@ function scanCheckpoint(dir: string): FolderScan {
     ['unet', 'unet', true], ['text_encoder', 'text_encoder', true], ['text_encoder_2', 'text_encoder_2', false],
     ['vae_encoder', 'vae_encoder', false], ['unet_residual', 'cnet', false], ['vae_decoder', existsSync(path.join(dir, 'vae_decoder')) ? 'vae_decoder' : 'vae', true],
   ];
+  // The SDXL refiner has text_encoder_2/ alone.
+  const second = componentModel(path.join(dir, 'text_encoder_2')) !== undefined;
   for (const [role, sub, required] of roles) {
     const file = componentModel(path.join(dir, sub));
     if (file) components.push({ role, file });
-    else if (required) problems.push(`no ${sub}/model.onnx`);
+    else if (required && !(role === 'text_encoder' && second)) problems.push(`no ${sub}/model.onnx`);
   }
+  if (second && !hasTokenizer(path.join(dir, 'tokenizer_2'))) problems.push('text_encoder_2/ without tokenizer_2/ (vocab.json + merges.txt or tokenizer.json)');
   if (!components.some((c) => c.role === 'vae_encoder')) notes.push('no vae_encoder: VAEEncode (img2img, inpainting) is unavailable');
   const tok = existsSync(path.join(dir, 'tokenizer')) ? path.join(dir, 'tokenizer') : dir;
-  if (!hasTokenizer(tok)) problems.push('no tokenizer (tokenizer/vocab.json + merges.txt or tokenizer.json)');
+  if (components.some((c) => c.role === 'text_encoder') && !hasTokenizer(tok)) problems.push('no tokenizer (tokenizer/vocab.json + merges.txt or tokenizer.json)');
   if (!existsSync(path.join(dir, 'scheduler', 'scheduler_config.json'))) notes.push('no scheduler/scheduler_config.json: SD 1.x betas and eps prediction are assumed');
   return { components, problems, notes };
 }

@@ -107,16 +107,41 @@ function unet(c: Checker): void {
   const t = c.require('timestep', [...FLOAT, ...INT]);
   if (t && t.shapeKnown && t.shape.length > 1) c.problems.push(`input ${describeMeta(t)}: a timestep must be a scalar or a vector`);
   c.require('encoder_hidden_states', FLOAT, 3);
-  const sdxl = ['text_embeds', 'time_ids'].filter((n) => c.has(n));
-  if (sdxl.length) c.problems.push(`SDXL U-Net: its extra inputs ${sdxl.join(', ')} (added text/time conditioning) are not supported yet`);
+  const sdxl = sdxlUnet(c);
   const rest = c.sig.inputs.filter((m) => !UNET_INPUTS.includes(m.name) && !sdxl.includes(m.name)).map((m) => m.name);
-  if (rest.length) c.problems.push(`unsupported input(s) ${rest.join(', ')}: latentflow feeds sample, timestep, encoder_hidden_states (+ timestep_cond for LCM)`);
+  if (rest.length) c.problems.push(`unsupported input(s) ${rest.join(', ')}: latentflow feeds sample, timestep, encoder_hidden_states (+ timestep_cond for LCM, text_embeds + time_ids for SDXL)`);
   const cond = c.input('timestep_cond');
   if (cond) {
     c.typed(cond, FLOAT, 2);
     c.notes.push(`LCM: timestep_cond ${describeMeta(cond)} gets the guidance embedding`);
   }
   c.output(['out_sample', 'latent'], 4);
+}
+
+/**
+ * SDXL's added conditioning (nodes/diffusion/unet-extras.ts): text_embeds [B, pooled] from clip_g and time_ids
+ * [B,6] (base: size, crop, target) or [B,5] (refiner: size, crop, aesthetic score). Returns the names it covers.
+ */
+function sdxlUnet(c: Checker): string[] {
+  const pooled = c.input('text_embeds');
+  const ids = c.input('time_ids');
+  if (!pooled && !ids) return [];
+  if (!pooled || !ids) {
+    c.problems.push(`SDXL U-Net: takes ${pooled ? 'text_embeds' : 'time_ids'} without ${pooled ? 'time_ids' : 'text_embeds'}; latentflow feeds both or neither`);
+    return ['text_embeds', 'time_ids'];
+  }
+  c.typed(pooled, FLOAT, 2);
+  c.typed(ids, FLOAT, 2);
+  const n = ids.shapeKnown ? ids.shape[1] : undefined;
+  if (typeof n === 'number' && n !== 5 && n !== 6) c.problems.push(`input ${describeMeta(ids)}: SDXL time_ids have 6 values (base) or 5 (refiner)`);
+  else c.notes.push(n === 5 ? 'SDXL refiner: text_embeds + time_ids [B,5] (size, crop, aesthetic score)' : 'SDXL: text_embeds + time_ids [B,6] (size, crop, target size)');
+  return ['text_embeds', 'time_ids'];
+}
+
+/** SDXL's towers are read at the penultimate layer, which only `hidden_states.N` outputs give. */
+function hiddenStates(c: Checker, role: string): void {
+  const n = c.sig.outputs.filter((o) => /^hidden_states\.\d+$/.test(o.name)).length;
+  if (n < 2) c.problems.push(`${role}: no hidden_states.N outputs (only ${c.sig.outputs.map((o) => o.name).join(', ')}); SDXL reads the penultimate layer: export with output_hidden_states, as optimum does for SDXL`);
 }
 
 /** Binds residuals with `bind`, recording the rule used as a note or the failure as a problem. */
@@ -169,7 +194,7 @@ function clipText(c: Checker): void {
 }
 
 /** Checks one component's signature against how latentflow drives its role. */
-export function checkComponent(role: ComponentRole, sig: Signature, opts: { labels?: number } = {}): Drivability {
+export function checkComponent(role: ComponentRole, sig: Signature, opts: { labels?: number; sdxl?: boolean } = {}): Drivability {
   const c = new Checker(sig);
   switch (role) {
     case 'unet':
@@ -177,10 +202,12 @@ export function checkComponent(role: ComponentRole, sig: Signature, opts: { labe
       break;
     case 'text_encoder':
       textEncoder(c);
+      if (opts.sdxl) hiddenStates(c, 'SDXL text encoder (CLIP-L)');
       break;
     case 'text_encoder_2':
       textEncoder(c);
-      c.problems.push("SDXL's second text encoder is not supported yet (its 1280-d states would be concatenated to 2048-d)");
+      hiddenStates(c, 'SDXL text encoder 2 (OpenCLIP bigG)');
+      if (!c.sig.outputs.some((o) => o.name === 'text_embeds')) c.problems.push('SDXL text encoder 2: no text_embeds output (the projected pooled vector the U-Net takes)');
       break;
     case 'vae_encoder':
       c.singleInput(FLOAT, 4);

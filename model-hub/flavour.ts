@@ -44,9 +44,30 @@ function residualRule(s: Signature): string {
   }
 }
 
+function schedulerConfig(dir: string): Record<string, unknown> {
+  try {
+    const cfg: unknown = JSON.parse(readFileSync(path.join(dir, 'scheduler', 'scheduler_config.json'), 'utf8'));
+    return typeof cfg === 'object' && cfg !== null ? Object.fromEntries(Object.entries(cfg)) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * SDXL base, refiner (time_ids [B,5], or no text_encoder/) or Turbo (same signature as the base; its scheduler
+ * config is stabilityai/sdxl-turbo's EulerAncestralDiscreteScheduler with trailing timestep spacing).
+ */
+function sdxlVariant(sigs: Signatures, dir: string): string {
+  const ids = input(sigs.get('unet'), 'time_ids');
+  if ((ids?.shapeKnown && ids.shape[1] === 5) || !sigs.has('text_encoder')) return 'SDXL refiner';
+  const s = schedulerConfig(dir);
+  if (s.timestep_spacing === 'trailing' && s._class_name === 'EulerAncestralDiscreteScheduler') return 'SDXL Turbo';
+  return 'SDXL base';
+}
+
 function checkpointFlavour(sigs: Signatures, dir: string): string {
   const unet = sigs.get('unet');
-  const te = sigs.get('text_encoder');
+  const te = sigs.get('text_encoder') ?? sigs.get('text_encoder_2');
   const t = input(unet, 'timestep');
   const ids = input(te, 'input_ids');
   const fp16 = input(unet, 'sample')?.dtype === 'float16';
@@ -60,7 +81,7 @@ function checkpointFlavour(sigs: Signatures, dir: string): string {
   const details = [ids ? `${ids.dtype} ids` : undefined, t ? `${typeLabel(t.dtype)} timestep ${shapeLabel(t)}` : 'no timestep input'].filter(Boolean);
   const tags: string[] = [];
   if (input(unet, 'timestep_cond')) tags.push('LCM');
-  if (input(unet, 'text_embeds') || sigs.has('text_encoder_2')) tags.push('SDXL');
+  if (input(unet, 'text_embeds') || sigs.has('text_encoder_2')) tags.push(sdxlVariant(sigs, dir));
   if (predictionType(dir) === 'v_prediction') tags.push('v-prediction');
   if (hasOutput(sigs.get('vae_encoder'), 'latent_parameters')) tags.push('latent_parameters VAE');
   const cnet = sigs.get('unet_residual');

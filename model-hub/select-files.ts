@@ -100,7 +100,9 @@ function planCheckpoint(v: RepoView, variant: string | undefined): PlannedFile[]
     const inDir = [...v.files.keys()].filter((p) => p.startsWith(`${dir}/`) && !p.slice(dir.length + 1).includes('/'));
     const onnx = inDir.filter((p) => p.endsWith('.onnx'));
     if (onnx.length === 0) {
-      if (REQUIRED_PIPELINE_MODELS.includes(dir)) throw new UnsupportedLayoutError(`no ONNX model in ${dir}/ (has this repository an ONNX export?)`);
+      // The SDXL refiner ships text_encoder_2/ alone.
+      const refiner = dir === 'text_encoder' && [...v.files.keys()].some((p) => p.startsWith('text_encoder_2/') && p.endsWith('.onnx'));
+      if (REQUIRED_PIPELINE_MODELS.includes(dir) && !refiner) throw new UnsupportedLayoutError(`no ONNX model in ${dir}/ (has this repository an ONNX export?)`);
       for (const p of inDir) if (!FOREIGN.test(p)) add(p);
       continue;
     }

@@ -76,7 +76,7 @@ async function verifyFolder(kind: ModelKind, name: string, dir: string, source: 
       continue;
     }
     sigs.set(c.role, sig);
-    const d = checkComponent(c.role, sig, { labels: scan.labels });
+    const d = checkComponent(c.role, sig, { labels: scan.labels, sdxl: scan.components.some((k) => k.role === 'text_encoder_2') });
     const placed = await opts.placement?.(c.file).catch((e: unknown) => `node placement unknown: ${e instanceof Error ? e.message : String(e)}`);
     const notes = [...d.notes, ...randomNodeNotes(c.file), ...(placed ? [placed] : [])];
     components.push({ role: c.role, file, inputs: sig.inputs, outputs: sig.outputs, ok: d.ok, problems: d.problems, notes });

@@ -16,10 +16,12 @@ describe('checkComponent', () => {
     }
   });
 
-  it("names SDXL's extra inputs", () => {
-    const d = checkComponent('unet', sd15Unet(io('timestep', 'float32', ['B']), [io('text_embeds', 'float32', ['B', 1280]), io('time_ids', 'float32', ['B', 6])]));
-    expect(d.ok).toBe(false);
-    expect(d.problems).toEqual(['SDXL U-Net: its extra inputs text_embeds, time_ids (added text/time conditioning) are not supported yet']);
+  it("drives SDXL's extra inputs (base [B,6], refiner [B,5]) and names shapes it cannot feed", () => {
+    const xl = (ids: number, extra: IoMeta[] = [io('text_embeds', 'float32', ['B', 1280])]) => sd15Unet(io('timestep', 'float32', []), [...extra, io('time_ids', 'float32', ['B', ids])]);
+    expect(checkComponent('unet', xl(6))).toMatchObject({ ok: true, notes: ['SDXL: text_embeds + time_ids [B,6] (size, crop, target size)'] });
+    expect(checkComponent('unet', xl(5))).toMatchObject({ ok: true, notes: ['SDXL refiner: text_embeds + time_ids [B,5] (size, crop, aesthetic score)'] });
+    expect(checkComponent('unet', xl(7)).problems).toEqual(['input time_ids: float32[B,7]: SDXL time_ids have 6 values (base) or 5 (refiner)']);
+    expect(checkComponent('unet', xl(6, [])).problems).toEqual(['SDXL U-Net: takes time_ids without text_embeds; latentflow feeds both or neither']);
   });
 
   it('reports a missing timestep input and unknown inputs', () => {
@@ -27,7 +29,7 @@ describe('checkComponent', () => {
     const d = checkComponent('unet', sig);
     expect(d.problems).toEqual([
       "no 'timestep' input (inputs: sample, t, encoder_hidden_states)",
-      'unsupported input(s) t: latentflow feeds sample, timestep, encoder_hidden_states (+ timestep_cond for LCM)',
+      'unsupported input(s) t: latentflow feeds sample, timestep, encoder_hidden_states (+ timestep_cond for LCM, text_embeds + time_ids for SDXL)',
     ]);
   });
 

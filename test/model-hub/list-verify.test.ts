@@ -17,6 +17,13 @@ const FLAVOURS: Record<string, string> = {
   'toyworld-shapes-fp16': 'olive fp16 (int32 ids, float16 timestep [B])',
   'toyworld-shapes-vpred': 'diffusers-onnx fp32 (int32 ids, float timestep [B]), v-prediction',
   'toyworld-shapes-latentparams': 'optimum fp32 (int64 ids, float timestep [B]), latent_parameters VAE',
+  'toyworld-xl': 'optimum fp32 (int64 ids, float timestep [B]), SDXL base',
+  'toyworld-xl-refiner': 'optimum fp32 (int64 ids, float timestep [B]), SDXL refiner',
+};
+const ROLES: Record<string, string[]> = {
+  'toyworld-shapes': ['unet', 'text_encoder', 'vae_encoder', 'unet_residual', 'vae_decoder'],
+  'toyworld-xl': ['unet', 'text_encoder', 'text_encoder_2', 'vae_encoder', 'vae_decoder'],
+  'toyworld-xl-refiner': ['unet', 'text_encoder_2', 'vae_encoder', 'vae_decoder'],
 };
 
 let hub: FakeHub;
@@ -69,8 +76,7 @@ describe('models verify', () => {
     for (const name of Object.keys(FLAVOURS)) {
       const [r] = await verifyModel(models, name, pool);
       expect(r.ok, formatVerifyReport(r)).toBe(true);
-      const cnet = name === 'toyworld-shapes' ? ['unet_residual'] : [];
-      expect(r.components.map((c) => c.role)).toEqual(['unet', 'text_encoder', 'vae_encoder', ...cnet, 'vae_decoder']);
+      expect(r.components.map((c) => c.role)).toEqual(ROLES[name] ?? ['unet', 'text_encoder', 'vae_encoder', 'vae_decoder']);
       expect(r.flavour).toBe(FLAVOURS[name]);
     }
     const [base] = await verifyModel(models, 'toyworld-shapes', pool);
@@ -99,6 +105,23 @@ describe('models verify', () => {
     const unet = r.components.find((c) => c.role === 'unet');
     expect(unet?.problems).toContain("no 'timestep' input (inputs: input)");
     expect(formatVerifyReport(r)).toMatch(/NOT USABLE[\s\S]*FAIL unet \(unet\/model\.onnx\)\n\s+in  input: float32\[batch_size,3,224,224\]/);
+    rmSync(broken, { recursive: true });
+  });
+
+  it('names what an SDXL export lacks: tokenizer_2/, hidden_states.N outputs, the projected text_embeds', async () => {
+    const broken = path.join(models, 'checkpoints', 'broken-xl');
+    cpSync(path.join(models, 'checkpoints', 'toyworld-xl'), broken, { recursive: true });
+    rmSync(path.join(broken, 'tokenizer_2'), { recursive: true });
+    cpSync(path.join(models, 'checkpoints', 'toyworld-shapes', 'text_encoder', 'model.onnx'), path.join(broken, 'text_encoder_2', 'model.onnx'));
+    const [r] = await verifyModel(models, 'broken-xl', pool);
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual(['text_encoder_2/ without tokenizer_2/ (vocab.json + merges.txt or tokenizer.json)']);
+    const te2 = r.components.find((c) => c.role === 'text_encoder_2');
+    expect(te2?.problems).toEqual([
+      'SDXL text encoder 2 (OpenCLIP bigG): no hidden_states.N outputs (only last_hidden_state, pooler_output); SDXL reads the penultimate layer: export with output_hidden_states, as optimum does for SDXL',
+      'SDXL text encoder 2: no text_embeds output (the projected pooled vector the U-Net takes)',
+    ]);
+    expect(r.components.find((c) => c.role === 'unet')?.notes).toContain('SDXL: text_embeds + time_ids [B,6] (size, crop, target size)');
     rmSync(broken, { recursive: true });
   });
 

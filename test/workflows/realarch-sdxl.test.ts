@@ -7,6 +7,8 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Host } from '../../host/host.js';
 import { REALARCH, describeWith, itWith } from '../fixtures/shared-data.js';
 import { realarchHost, runRealarchCase } from '../fixtures/realarch-cases.js';
+import { formatVerifyReport, verifyModel } from '../../model-hub/verify.js';
+import { MODEL_POOL } from '../../runtime/services.js';
 
 describeWith(REALARCH, 'realarch SDXL (tiny-sdxl)', () => {
   let host: Host;
@@ -24,4 +26,11 @@ describeWith(REALARCH, 'realarch SDXL (tiny-sdxl)', () => {
       expect(r.latentMax).toBeLessThanOrEqual(r.case.latent_tolerance!);
     }, 120_000);
   }
+
+  itWith(REALARCH, '`models verify` drives tiny-sdxl: both towers with hidden_states.N, the U-Net with text_embeds + time_ids', async () => {
+    const [r] = await verifyModel(REALARCH.file('models'), 'tiny-sdxl', host.services.get(MODEL_POOL));
+    expect(r!.ok, formatVerifyReport(r!)).toBe(true);
+    expect(r!.flavour).toBe('optimum >=1.24 fp32 (int64 ids, float timestep []), SDXL base, latent_parameters VAE');
+    expect(formatVerifyReport(r!)).toMatch(/OK, latentflow can drive it/);
+  });
 });
