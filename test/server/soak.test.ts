@@ -42,7 +42,7 @@ function poisoned(h: History[string]): boolean {
 }
 
 describe('kill -9 soak', () => {
-  it(`loses, duplicates and tears nothing over ${KILLS} kills during enqueue, sampling and writes`, { timeout: 180_000 }, async () => {
+  it(`loses, duplicates and tears nothing over ${KILLS} kills during enqueue, sampling and writes`, { timeout: 300_000 }, async () => {
     const seed = 22;
     const rand = rng(seed);
     const base = tempBase('soak');
