@@ -22,6 +22,18 @@ describeWith(REALARCH, 'realarch ControlNet (tiny-sd15-cn)', () => {
     expect(r.latentMax).toBeLessThanOrEqual(r.case.latent_tolerance!);
   }, 120_000);
 
+  itWith(REALARCH, 'controlnet_full through the deprecated ControlNetApply on the positive only: the uncond copy gives the same result', async () => {
+    const r = await runRealarchCase(host, 'controlnet_full', (wf) => {
+      const adv = wf['14']!;
+      wf['14'] = { class_type: 'ControlNetApply', inputs: { conditioning: adv.inputs.positive, control_net: adv.inputs.control_net, image: adv.inputs.image, strength: adv.inputs.strength } };
+      wf['3']!.inputs.positive = ['14', 0];
+      wf['3']!.inputs.negative = ['7', 0];
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.pngMaxLevels).toBeLessThanOrEqual(r.case.png_tolerance_levels);
+    expect(r.latentMax).toBeLessThanOrEqual(r.case.latent_tolerance!);
+  }, 120_000);
+
   itWith(REALARCH, 'controlnet_partial: strength 0.7, end 0.5, 128x96 hint for 64x48, euler/karras 10: within tolerance', async () => {
     const r = await runRealarchCase(host, 'controlnet_partial');
     expect(r.error).toBeUndefined();
