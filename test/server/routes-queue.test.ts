@@ -67,3 +67,24 @@ describe('GET /history paging (ComfyUI max_items / offset)', () => {
     }
   });
 });
+
+describe('GET /queue and /history from cached JSON text', () => {
+  it('shows a prompt re-run under the same id after its history was deleted, not the cached old entry', async () => {
+    const first = slowWorkflow({ steps: 1, delayMs: 0, value: 0.25, prefix: 'first' });
+    expect((await postJson(`${srv.url}/prompt`, { prompt: first, prompt_id: 'cache-1' })).status).toBe(200);
+    await waitJob(srv.url, 'cache-1');
+    const h1 = await getJson<Record<string, { prompt: [number, string, Record<string, { inputs: { filename_prefix?: string } }>] }>>(`${srv.url}/history?max_items=1000`);
+    expect(h1['cache-1']!.prompt[2]['2']!.inputs.filename_prefix).toBe('first');
+    expect((await postJson(`${srv.url}/history`, { delete: ['cache-1'] })).status).toBe(200);
+    expect(await getJson(`${srv.url}/history/cache-1`)).toEqual({});
+    // A pending prompt shows in /queue with its own prompt, then in history under the same id.
+    const second = slowWorkflow({ steps: 20, delayMs: 20, value: 0.75, prefix: 'second' });
+    expect((await postJson(`${srv.url}/prompt`, { prompt: second, prompt_id: 'cache-1' })).status).toBe(200);
+    const q = await getJson<{ queue_running: [number, string, Record<string, { inputs: { filename_prefix?: string } }>][]; queue_pending: unknown[] }>(`${srv.url}/queue`);
+    const item = [...q.queue_running, ...(q.queue_pending as typeof q.queue_running)].find((i) => i[1] === 'cache-1');
+    expect(item?.[2]['2']!.inputs.filename_prefix).toBe('second');
+    await waitJob(srv.url, 'cache-1');
+    const h2 = await getJson<typeof h1>(`${srv.url}/history?max_items=1000`);
+    expect(h2['cache-1']!.prompt[2]['2']!.inputs.filename_prefix).toBe('second');
+  });
+});
