@@ -67,7 +67,7 @@ const ckpt = (name: string) => (wf: Api) => {
   for (const n of Object.values(wf)) if (n.class_type === 'CheckpointLoaderSimple') n.inputs.ckpt_name = name;
 };
 
-describe.skipIf(problem !== undefined)(webgpuTitle('toyworld workflows on --device webgpu', problem), () => {
+describe.skipIf(problem !== undefined)(webgpuTitle('toyworld workflows on --device webgpu', problem), { timeout: 300_000 }, () => {
   let cpu: Host;
   let gpu: Host;
   beforeAll(async () => {
@@ -100,6 +100,14 @@ describe.skipIf(problem !== undefined)(webgpuTitle('toyworld workflows on --devi
     expect(maxLevelDiff(await pixels(gpu, wf), await pixels(cpu, wf))).toBeLessThanOrEqual(1);
   });
 
+  it('SDXL (toyworld-xl: two text encoders, text_embeds/time_ids) gives the CPU image within 1 level', async () => {
+    const wf = await workflow('sdxl-turbo');
+    expect(maxLevelDiff(await pixels(gpu, wf), await pixels(cpu, wf))).toBeLessThanOrEqual(1);
+    const xl = gpu.services.get(MODEL_POOL).stats().sessions.filter((s) => s.path.includes('toyworld-xl'));
+    expect(xl.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(xl.map((s) => s.device))).toEqual(new Set(['webgpu']));
+  });
+
   it('a float16 checkpoint: within 1 level where the adapter has float16, else a clear error before loading', async () => {
     const wf = await workflow('txt2img', ckpt('toyworld-shapes-fp16'));
     const ref = await pixels(cpu, wf);
@@ -114,7 +122,7 @@ describe.skipIf(problem !== undefined)(webgpuTitle('toyworld workflows on --devi
   });
 });
 
-describe.skipIf(problem !== undefined)(webgpuTitle('--device auto with WebGPU', problem), () => {
+describe.skipIf(problem !== undefined)(webgpuTitle('--device auto with WebGPU', problem), { timeout: 300_000 }, () => {
   it('runs float16 models the adapter cannot compute on the CPU, the rest on webgpu', async () => {
     const auto = await hostOn({ kind: 'auto' }, 'auto-fp16');
     const pool = auto.services.get(MODEL_POOL);
