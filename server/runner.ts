@@ -229,7 +229,17 @@ export class JobRunner {
 
     const { result } = await runJob(
       this.executor,
-      { id: job.id, workflow: job.prompt, targets: job.outputsToExecute, extraData: job.extraData, front: isFront(job), files: () => promptFiles(this.dirs, job.id) },
+      {
+        id: job.id,
+        workflow: job.prompt,
+        targets: job.outputsToExecute,
+        extraData: job.extraData,
+        front: isFront(job),
+        files: () => promptFiles(this.dirs, job.id),
+        // Step previews cost main-thread work (latent -> RGB -> JPEG each step): rendered only when a
+        // WebSocket client that would receive them is connected as the job starts.
+        previews: this.hub.hasListener(job.clientId),
+      },
       { signal: abort.signal, onEvent },
     );
     if (this.closing && result.status === 'interrupted') {

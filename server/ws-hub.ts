@@ -82,6 +82,11 @@ export class WsHub {
   }
 
   /** To the prompt's client, or to everyone when the prompt has no client id (as ComfyUI's send_sync). */
+  /** Whether a message for `clientId` would reach anyone now. */
+  hasListener(clientId: string | null): boolean {
+    return this.targets(clientId).length > 0;
+  }
+
   send(clientId: string | null, type: string, data: unknown): void {
     for (const c of this.targets(clientId)) this.sendTo(c, type, data);
   }

@@ -12,6 +12,27 @@ afterAll(async () => {
 });
 
 describe('ComfyUI protocol over a real server process', () => {
+  it('renders step previews only when a WebSocket client of the prompt is connected as it starts', async () => {
+    const flag = (client: string, value: number) => ({
+      prompt: { '1': slowWorkflow({ steps: 1, delayMs: 0, value })['1'], '2': { class_type: 'PreviewFlag', inputs: { images: ['1', 0] } } },
+      client_id: client,
+    });
+    const wants = async (body: object) => {
+      const r = await postJson(`${srv.url}/prompt`, body);
+      const id = (r.json as { prompt_id: string }).prompt_id;
+      await waitJob(srv.url, id);
+      const h = await getJson<Record<string, { outputs: Record<string, { wants_previews: boolean[] }> }>>(`${srv.url}/history/${id}`);
+      return h[id]!.outputs['2']!.wants_previews[0];
+    };
+    expect(await wants(flag('nobody-listens', 0.11))).toBe(false);
+    const ws = await WsRecorder.open(srv.url, 'listens');
+    try {
+      expect(await wants(flag('listens', 0.12))).toBe(true);
+    } finally {
+      ws.close();
+    }
+  });
+
   it('greets a WebSocket client with status and its sid', async () => {
     const ws = await WsRecorder.open(srv.url, 'greet-1');
     const m = await ws.waitFor((x) => x.type === 'status');

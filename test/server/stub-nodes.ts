@@ -114,6 +114,19 @@ export const AllocNode = defineNode({
   },
 });
 
+/** Reports whether the run renders step previews (`ctx.wantsPreviews`) in its UI output. */
+export const PreviewFlag = defineNode({
+  type: 'PreviewFlag',
+  category: 'test',
+  version: '1.0.0',
+  inputs: { images: IMAGE },
+  outputs: {},
+  outputNode: true,
+  run(ctx) {
+    return { ui: { wants_previews: [ctx.wantsPreviews] } };
+  },
+});
+
 /** Saves `images` `copies` times as PNG-ish bytes, pausing between files. */
 export const SlowSave = defineNode({
   type: 'SlowSave',
@@ -135,4 +148,4 @@ export const SlowSave = defineNode({
   },
 });
 
-export const NODES = [SlowImage, FailingNode, CrashNode, ThrowingNode, AllocNode, SlowSave];
+export const NODES = [SlowImage, FailingNode, CrashNode, ThrowingNode, AllocNode, PreviewFlag, SlowSave];
