@@ -78,19 +78,19 @@ export function fromHalf(bits: number): number {
   return scratchF32[0];
 }
 
-/** Float32Array -> Uint16Array of half bit patterns. */
-export function float32ToFloat16(src: Float32Array): Uint16Array {
+/** Float32Array -> Uint16Array of half bit patterns (into `out` when given, sized like `src`). */
+export function float32ToFloat16(src: Float32Array, out = new Uint16Array(src.length)): Uint16Array {
   const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  const out = new Uint16Array(src.length);
   for (let i = 0; i < bits.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
   return out;
 }
 
-/** Uint16Array of half bit patterns -> Float32Array. */
-export function float16ToFloat32(src: Uint16Array): Float32Array {
+/** Uint16Array of half bit patterns -> Float32Array (into `out` when given, sized like `src`). */
+export function float16ToFloat32(src: Uint16Array): Float32Array<ArrayBuffer>;
+export function float16ToFloat32(src: Uint16Array, out: Float32Array): Float32Array;
+export function float16ToFloat32(src: Uint16Array, out: Float32Array = new Float32Array(src.length)): Float32Array {
   const t = table();
-  const out = new Float32Array(src.length);
-  const bits = new Uint32Array(out.buffer);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, src.length);
   for (let i = 0; i < src.length; i++) bits[i] = t[src[i]];
   return out;
 }

@@ -5,7 +5,7 @@
  * field 7 graph, GraphProto field 1 node and field 5 initializer, TensorProto fields 1 dims, 2 data_type,
  * 8 name, 9 raw_data, 4 float_data, 13 external_data, 14 data_location).
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ModelLoadError } from './errors.js';
 import { float16ToFloat32 } from './float16.js';
 import { resolveExternalLocation } from './model-file.js';
@@ -146,28 +146,33 @@ export function readWeightIndex(modelPath: string): WeightIndex {
   }
 }
 
-/** Reads an initializer's data as float32 (FLOAT and FLOAT16 initializers). */
-export function readInitializerF32(init: InitializerInfo): Float32Array {
+/**
+ * Reads an initializer's data as float32 (FLOAT and FLOAT16 initializers) into `into` when given (a FLOAT
+ * initializer's bytes then go straight from the file into it, no copy in between). NOTE: little-endian hosts
+ * only, as ONNX stores raw data little-endian (every platform onnxruntime-node ships for).
+ */
+export function readInitializerF32(init: InitializerInfo, into?: Float32Array, halfScratch?: Uint16Array): Float32Array {
   if (!init.data) throw new ModelLoadError(`initializer '${init.name}' holds no raw data`);
+  const count = init.dims.reduce((a, d) => a * d, 1);
+  const size = elementBytes(init.dataType);
+  if (init.dataType !== DataType.FLOAT && init.dataType !== DataType.FLOAT16) {
+    throw new ModelLoadError(`initializer '${init.name}' has element type ${init.dataType}; only float32 and float16 weights can be patched`);
+  }
+  if (init.data.length !== count * (size ?? 0)) throw new ModelLoadError(`initializer '${init.name}' has ${init.data.length} bytes for ${count} elements of ${size} bytes`);
+  const out = into ?? new Float32Array(count);
+  const half = init.dataType === DataType.FLOAT16 ? (halfScratch && halfScratch.length >= count ? halfScratch.subarray(0, count) : new Uint16Array(count)) : undefined;
+  const target = half ? new Uint8Array(half.buffer, half.byteOffset, count * 2) : new Uint8Array(out.buffer, out.byteOffset, count * 4);
   const fd = openSync(init.data.file, 'r');
   try {
-    const win = new FileWindow(fd, fstatSync(fd).size);
-    const bytes = win.read(init.data.offset, init.data.length);
-    const count = init.dims.reduce((a, d) => a * d, 1);
-    if (init.dataType === DataType.FLOAT) {
-      if (bytes.length !== 4 * count) throw new ModelLoadError(`initializer '${init.name}' has ${bytes.length} bytes for ${count} floats`);
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = bytes.readFloatLE(4 * i);
-      return out;
+    let got = 0;
+    while (got < target.length) {
+      const n = readSync(fd, target, got, target.length - got, init.data.offset + got);
+      if (n === 0) throw new ModelLoadError(`${init.data.file} ends inside initializer '${init.name}'`);
+      got += n;
     }
-    if (init.dataType === DataType.FLOAT16) {
-      if (bytes.length !== 2 * count) throw new ModelLoadError(`initializer '${init.name}' has ${bytes.length} bytes for ${count} halves`);
-      const half = new Uint16Array(count);
-      for (let i = 0; i < count; i++) half[i] = bytes.readUInt16LE(2 * i);
-      return float16ToFloat32(half);
-    }
-    throw new ModelLoadError(`initializer '${init.name}' has element type ${init.dataType}; only float32 and float16 weights can be patched`);
   } finally {
     closeSync(fd);
   }
+  if (half) float16ToFloat32(half, out);
+  return out;
 }

@@ -6,7 +6,7 @@
  * each range against the file's length. Tensors are read one at a time, never the whole file.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { fromHalf } from './float16.js';
+import { float16ToFloat32 } from './float16.js';
 
 import { SafetensorsError } from './errors.js';
 export { SafetensorsError } from './errors.js';
@@ -115,28 +115,23 @@ export function readTensorF32(header: SafetensorsHeader, key: string): Float32Ar
     closeSync(fd);
   }
   const count = info.shape.reduce((a, d) => a * d, 1);
-  const out = new Float32Array(count);
+  // NOTE: safetensors data is little-endian, as are the hosts onnxruntime-node ships for; the copy aligns it.
+  const aligned = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length);
   switch (info.dtype) {
     case 'F32':
-      for (let i = 0; i < count; i++) out[i] = raw.readFloatLE(4 * i);
-      break;
+      return new Float32Array(aligned);
     case 'F64':
-      for (let i = 0; i < count; i++) out[i] = raw.readDoubleLE(8 * i);
-      break;
+      return Float32Array.from(new Float64Array(aligned));
     case 'F16':
-      for (let i = 0; i < count; i++) out[i] = fromHalf(raw.readUInt16LE(2 * i));
-      break;
-    case 'BF16': {
-      const bits = new Uint32Array(1);
-      const f = new Float32Array(bits.buffer);
-      for (let i = 0; i < count; i++) {
-        bits[0] = raw.readUInt16LE(2 * i) << 16;
-        out[i] = f[0];
-      }
-      break;
+      return float16ToFloat32(new Uint16Array(aligned));
+    default: {
+      // BF16: the top half of the float32 bits.
+      const src = new Uint16Array(aligned);
+      const bits = new Uint32Array(count);
+      for (let i = 0; i < count; i++) bits[i] = src[i] << 16;
+      return new Float32Array(bits.buffer);
     }
   }
-  return out;
 }
 
 /** Reads a scalar (or one-element) float tensor such as a LoRA `.alpha`. */

@@ -90,17 +90,31 @@ function addLowRank(w: Float32Array, dims: readonly number[], d: WeightDelta, te
   const up = readTensorF32(h, term.up);
   const down = readTensorF32(h, term.down);
   const s = term.scale;
+  if (d.transposed) {
+    // W^T [in, out]: one row per input i, delta[i][o] = sum_r up[o][r] down[r][i], contiguous in o.
+    const upT = new Float32Array(rank * out);
+    for (let o = 0; o < out; o++) for (let r = 0; r < rank; r++) upT[r * out + o] = up[o * rank + r];
+    const row = new Float32Array(out);
+    for (let i = 0; i < inn; i++) {
+      row.fill(0);
+      for (let r = 0; r < rank; r++) {
+        const dv = down[r * inn + i];
+        if (dv === 0) continue;
+        for (let o = 0, k = r * out; o < out; o++, k++) row[o] += upT[k] * dv;
+      }
+      for (let o = 0, k = i * out; o < out; o++, k++) w[k] += s * row[o];
+    }
+    return;
+  }
   const row = new Float32Array(inn);
   for (let o = 0; o < out; o++) {
     row.fill(0);
     for (let r = 0; r < rank; r++) {
       const u = up[o * rank + r];
       if (u === 0) continue;
-      const base = r * inn;
-      for (let i = 0; i < inn; i++) row[i] += u * down[base + i];
+      for (let i = 0, k = r * inn; i < inn; i++, k++) row[i] += u * down[k];
     }
-    if (d.transposed) for (let i = 0; i < inn; i++) w[i * out + o] += s * row[i];
-    else for (let i = 0, k = o * inn; i < inn; i++, k++) w[k] += s * row[i];
+    for (let i = 0, k = o * inn; i < inn; i++, k++) w[k] += s * row[i];
   }
 }
 
@@ -117,7 +131,7 @@ function appendedRows(a: RowAppend, table: InitializerInfo, headers: Headers): F
 
 function writeAs(dataType: number, src: Float32Array, dst: ArrayBuffer, offset: number): void {
   if (dataType === DataType.FLOAT) new Float32Array(dst, offset, src.length).set(src);
-  else new Uint16Array(dst, offset, src.length).set(float32ToFloat16(src));
+  else float32ToFloat16(src, new Uint16Array(dst, offset, src.length));
 }
 
 function patchable(index: WeightIndex, name: string): InitializerInfo {
@@ -131,8 +145,8 @@ function patchable(index: WeightIndex, name: string): InitializerInfo {
 }
 
 /**
- * Computes every patched tensor into one buffer (64-byte aligned slots). Peak memory is the buffer plus
- * one float32 copy of the tensor being patched (float16 models) and the LoRA factors of one term.
+ * Computes every patched tensor into one buffer (64-byte aligned slots). Peak memory is the buffer plus,
+ * for float16 models, a float32 and a half scratch of the largest tensor, and the LoRA factors of one term.
  */
 export function computePatch(index: WeightIndex, patch: WeightPatch): { buffer: ArrayBuffer; tensors: PatchedTensor[] } {
   const headers = new Headers();
@@ -158,17 +172,21 @@ export function computePatch(index: WeightIndex, patch: WeightPatch): { buffer: 
   });
   const buffer = new ArrayBuffer(size);
   const tensors: PatchedTensor[] = [];
+  // float16 tensors go through one float32 and one half scratch, sized for the largest and reused.
+  const halfMax = Math.max(0, ...plan.filter((p) => p.info.dataType !== DataType.FLOAT).map((p) => product(p.dims)));
+  const scratch = new Float32Array(halfMax);
+  const halfScratch = new Uint16Array(halfMax);
   plan.forEach((p, k) => {
     const count = product(p.dims);
     const offset = offsets[k];
     const fp32 = p.info.dataType === DataType.FLOAT;
     // float32 weights are patched in place in the output slot; float16 ones through one float32 copy.
-    const w = fp32 ? new Float32Array(buffer, offset, count) : new Float32Array(count);
-    const base = readInitializerF32(p.info);
-    w.set(base);
+    const w = fp32 ? new Float32Array(buffer, offset, count) : scratch.subarray(0, count);
+    readInitializerF32(p.info, w.subarray(0, product(p.info.dims)), halfScratch);
+    const baseLength = product(p.info.dims);
     if (p.delta) for (const t of p.delta.terms) addLowRank(w, p.dims, p.delta, t, headers);
     if (p.rows) {
-      let at = base.length;
+      let at = baseLength;
       for (const r of p.rows) {
         w.set(r, at);
         at += r.length;
