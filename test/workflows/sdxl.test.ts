@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../host/host.js';
 import { MODEL_POOL } from '../../runtime/services.js';
 import { decodeImage } from '../../imaging/codec.js';
-import { parseJson, type ApiWorkflow } from '../../engine/index.js';
+import { Services, parseJson, type ApiWorkflow } from '../../engine/index.js';
+import { JOB_LANE, StepScheduler } from '../../runtime/batching/index.js';
+import { loadCheckpoint } from '../../nodes/diffusion/checkpoint.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { classify, ensureToyworld, MODELS_DIR } from '../nodes/diffusion/helpers.js';
 
@@ -34,8 +36,8 @@ async function load(name: string): Promise<Wf> {
   return parseJson(await readFile(path.join('workflows', `${name}.json`), 'utf8')) as unknown as Wf;
 }
 
-async function run(wf: Wf): Promise<Tensor> {
-  const res = await host.engine.run(wf as unknown as ApiWorkflow);
+async function run(wf: Wf, job?: Services): Promise<Tensor> {
+  const res = await host.engine.run(wf as unknown as ApiWorkflow, job ? { job } : undefined);
   expect(res.error?.message).toBeUndefined();
   const images = Object.values(res.outputs).flatMap((ui) => (ui.images ?? []) as { filename: string; subfolder: string }[]);
   expect(images).toHaveLength(1);
@@ -107,6 +109,32 @@ describe('SDXL workflows (toyworld-xl)', () => {
     wf['30'] = { class_type: 'CLIPSetLastLayer', inputs: { clip: ['4', 1], stop_at_clip_layer: -1 } };
     wf['6']!.inputs.clip = ['30', 0];
     expect(await label(await run(wf))).not.toMatch(/^green/);
+  });
+});
+
+describe('SDXL cross-job batching (toyworld-xl)', () => {
+  it('two jobs with other prompts and crops share U-Net calls, each row keeping its text_embeds and time_ids', async () => {
+    const a = () => load('sdxl-txt2img').then((wf) => prompt(wf, 'a red square'));
+    const b = () => load('sdxl-txt2img').then((wf) => prompt(wf, 'a blue ring', 'a blue ring', { crop_w: 384 }));
+    const aloneA = await run(await a());
+    const aloneB = await run(await b());
+    const unet = loadCheckpoint(path.join(MODELS_DIR, 'checkpoints', 'toyworld-xl'), 'toyworld-xl', host.services.get(MODEL_POOL)).model.unet;
+    const before = unet.stats().merged;
+    host.engine.cache.clear();
+    const sched = new StepScheduler({ maxBatch: 8, maxWaitMs: 50 });
+    const lanes = [sched.lane('a'), sched.lane('b')];
+    const [ta, tb] = await Promise.all([a(), b()].map(async (wf, i) => {
+      try {
+        return await run(await wf, new Services().set(JOB_LANE, lanes[i]!));
+      } finally {
+        lanes[i]!.close();
+      }
+    }));
+    expect(unet.stats().merged - before).toBeGreaterThan(10);
+    const worst = (x: Tensor, y: Tensor) => x.data.reduce((m, v, i) => Math.max(m, Math.abs(v - y.data[i]!)), 0);
+    expect(worst(ta!, aloneA)).toBeLessThanOrEqual(2 / 255);
+    expect(worst(tb!, aloneB)).toBeLessThanOrEqual(2 / 255);
+    expect(await label(tb!)).toBe('blue ring');
   });
 });
 
