@@ -1,7 +1,7 @@
 /**
  * toyworld-xl's checkpoint folders in optimum's SDXL layout (spec/toyworld.md, "toyworld-xl"): the base
  * (text_encoder/ + text_encoder_2/, tokenizer/ + tokenizer_2/, U-Net with text_embeds and time_ids [B,6]) and the
- * refiner (text_encoder_2/ alone, time_ids [B,5]); VAE graphs as toyworld's with their own scaling factor.
+ * refiner (text_encoder_2/ alone, time_ids [B,5]), and the base with float16 I/O (toyworld-xl-fp16); VAE graphs as toyworld's with their own scaling factor.
  */
 import { schedulerConfig, vaeConfig } from './configs.js';
 import { LATENT_CHANNELS, PROTO_SIZE, SCALING_FACTOR } from './latents.js';
@@ -13,6 +13,8 @@ import { MAX_LENGTH, type ToyVocab } from './vocab.js';
 
 export const XL_FOLDER = 'checkpoints/toyworld-xl';
 export const XL_REFINER_FOLDER = 'checkpoints/toyworld-xl-refiner';
+/** The base with float16 inputs and outputs on every model (fp16 exports). */
+export const XL_FP16_FOLDER = 'checkpoints/toyworld-xl-fp16';
 /** NOTE: toyworld-xl's own VAE factor (toyworld's is 0.3): a loader that reuses another checkpoint's factor draws washed-out or clipped colours. */
 export const XL_SCALING_FACTOR = 0.25;
 /** The first byte symbol, `!` (id 0), SDXL's tokenizer_2 pad token. */
@@ -74,23 +76,23 @@ function tokenizerFiles(v: ToyVocab, pad?: string): Record<string, string> {
 export function xlCheckpointFiles(vocab: ToyVocab, sdLatents: Float32Array, out: Map<string, Uint8Array>): void {
   const latents = sdLatents.map((v) => (v / SCALING_FACTOR) * XL_SCALING_FACTOR);
   const vae = json({ ...vaeConfig(), scaling_factor: XL_SCALING_FACTOR });
-  for (const [dir, refiner] of [[XL_FOLDER, false], [XL_REFINER_FOLDER, true]] as const) {
+  for (const [dir, refiner, io] of [[XL_FOLDER, false, 'float32'], [XL_REFINER_FOLDER, true, 'float32'], [XL_FP16_FOLDER, false, 'float16']] as const) {
     out.set(`${dir}/model_index.json`, utf8(json(modelIndexXl(refiner))));
     if (!refiner) {
       for (const [name, text] of Object.entries(tokenizerFiles(vocab))) out.set(`${dir}/tokenizer/${name}`, utf8(text));
       out.set(`${dir}/text_encoder/config.json`, utf8(json(textConfig(vocab, XL_L_HIDDEN, false))));
-      out.set(`${dir}/text_encoder/model.onnx`, buildXlTextEncoder(vocab, 'l'));
+      out.set(`${dir}/text_encoder/model.onnx`, buildXlTextEncoder(vocab, 'l', io));
     }
     for (const [name, text] of Object.entries(tokenizerFiles(vocab, G_PAD))) out.set(`${dir}/tokenizer_2/${name}`, utf8(text));
     out.set(`${dir}/text_encoder_2/config.json`, utf8(json(textConfig(vocab, XL_G_HIDDEN, true))));
-    out.set(`${dir}/text_encoder_2/model.onnx`, buildXlTextEncoder(vocab, 'g'));
+    out.set(`${dir}/text_encoder_2/model.onnx`, buildXlTextEncoder(vocab, 'g', io));
     out.set(`${dir}/unet/config.json`, utf8(json(unetXlConfig(refiner))));
     const xl = { context: refiner ? XL_G_HIDDEN : XL_L_HIDDEN + XL_G_HIDDEN, timeIds: refiner ? 5 : 6 } as const;
-    out.set(`${dir}/unet/model.onnx`, buildUnet(latents, { io: 'float32', timestep: 'float', prediction: 'epsilon', xl }));
+    out.set(`${dir}/unet/model.onnx`, buildUnet(latents, { io, timestep: 'float', prediction: 'epsilon', xl }));
     out.set(`${dir}/vae_encoder/config.json`, utf8(vae));
-    out.set(`${dir}/vae_encoder/model.onnx`, buildVaeEncoder({ io: 'float32', output: 'latent_sample' }));
+    out.set(`${dir}/vae_encoder/model.onnx`, buildVaeEncoder({ io, output: 'latent_sample' }));
     out.set(`${dir}/vae_decoder/config.json`, utf8(vae));
-    out.set(`${dir}/vae_decoder/model.onnx`, buildVaeDecoder({ io: 'float32' }));
+    out.set(`${dir}/vae_decoder/model.onnx`, buildVaeDecoder({ io }));
     out.set(`${dir}/scheduler/scheduler_config.json`, utf8(json({ ...schedulerConfig('epsilon'), _class_name: 'EulerDiscreteScheduler' })));
   }
 }

@@ -33,8 +33,8 @@ describe('generateToyworld', () => {
 
   it('every model passes checkModel and loads in onnxruntime with the declared signature', async () => {
     const onnx = written.filter((p) => p.endsWith('.onnx'));
-    // Four per checkpoint, cnet/ where a flavour has one, CLIP x3, classifier, upscaler, ControlNet; toyworld-xl 5 + refiner 4.
-    expect(onnx.length).toBe(FLAVOURS.length * 4 + FLAVOURS.filter((f) => f.cnet).length + 6 + 9);
+    // Four per checkpoint, cnet/ where a flavour has one, CLIP x3, classifier, upscaler, ControlNet; toyworld-xl 5 + refiner 4 + fp16 5.
+    expect(onnx.length).toBe(FLAVOURS.length * 4 + FLAVOURS.filter((f) => f.cnet).length + 6 + 14);
     for (const p of onnx) {
       const bytes = readFileSync(join(dir, p));
       const summary = checkModel(bytes);

@@ -83,6 +83,12 @@ describe('SDXL workflows (toyworld-xl)', () => {
     expect(await label(await run(await load('sdxl-turbo')))).toBe('cyan cross');
   });
 
+  it('toyworld-xl-fp16 (float16 inputs and outputs on every model) draws the same green triangle', async () => {
+    const wf = await load('sdxl-txt2img');
+    wf['4']!.inputs.ckpt_name = 'toyworld-xl-fp16';
+    expect(await label(await run(wf))).toBe('green triangle');
+  });
+
   it('CLIPTextEncode on an SDXL checkpoint: default size conditioning, both towers', async () => {
     const wf = await load('sdxl-txt2img');
     wf['6'] = { class_type: 'CLIPTextEncode', inputs: { text: 'an orange ring', clip: ['4', 1] } };

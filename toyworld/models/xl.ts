@@ -26,7 +26,7 @@ export const PLACEMENT_GAIN = 60;
  * layer norm") and a pooled output: `pooler_output` for clip_l, projected `text_embeds` for clip_g (both the sum of
  * the prompt's concept vectors, as toyworld's SD encoder pools).
  */
-export function buildXlTextEncoder(vocab: ToyVocab, tower: 'l' | 'g'): Uint8Array {
+export function buildXlTextEncoder(vocab: ToyVocab, tower: 'l' | 'g', io: FloatIo = 'float32'): Uint8Array {
   const width = tower === 'l' ? XL_L_HIDDEN : XL_G_HIDDEN;
   const g = new GraphBuilder(`toyworld_xl_text_encoder_${tower}`);
   g.input('input_ids', 'int64', ['batch', 'sequence']);
@@ -34,10 +34,10 @@ export function buildXlTextEncoder(vocab: ToyVocab, tower: 'l' | 'g'): Uint8Arra
   const concepts = g.op('Gather', [table, 'input_ids'], {});
   const negated = g.op('Neg', [concepts]);
   const dims = ['batch', 'sequence', width];
-  if (tower === 'g') floatOutput(g, 'text_embeds', reduceSum(g, concepts, [1], false), 'float32', ['batch', width]);
-  floatOutput(g, 'last_hidden_state', g.op('Identity', [negated]), 'float32', dims);
-  if (tower === 'l') floatOutput(g, 'pooler_output', reduceSum(g, concepts, [1], false), 'float32', ['batch', width]);
-  for (let n = 0; n <= XL_LAYERS; n++) floatOutput(g, `hidden_states.${n}`, g.op('Identity', [n === XL_LAYERS ? negated : concepts]), 'float32', dims);
+  if (tower === 'g') floatOutput(g, 'text_embeds', reduceSum(g, concepts, [1], false), io, ['batch', width]);
+  floatOutput(g, 'last_hidden_state', g.op('Identity', [negated]), io, dims);
+  if (tower === 'l') floatOutput(g, 'pooler_output', reduceSum(g, concepts, [1], false), io, ['batch', width]);
+  for (let n = 0; n <= XL_LAYERS; n++) floatOutput(g, `hidden_states.${n}`, g.op('Identity', [n === XL_LAYERS ? negated : concepts]), io, dims);
   return g.toBytes({ docString: `toyworld-xl text encoder ${tower === 'l' ? '(CLIP-L role)' : '(OpenCLIP bigG role, projected text_embeds)'}: concept vectors, negated on the last layer` });
 }
 
