@@ -30,6 +30,9 @@ function openLora(services: Services, name: string): LoraFile {
   return readLoraFile(file);
 }
 
+/** A link input with ComfyUI's tooltip (a socket's own spec carries none). */
+const described = <S extends { readonly info: Readonly<Record<string, unknown>> }>(socket: S, tooltip: string): S => ({ ...socket, info: Object.freeze({ tooltip }) });
+
 const strength = (what: string) =>
   FLOAT({ default: 1.0, min: -100.0, max: 100.0, step: 0.01, tooltip: `How strongly to modify the ${what}. This value can be negative.` });
 
@@ -51,8 +54,8 @@ export const LoraLoader = defineNode({
   version: '1.0.0',
   description: 'LoRAs are used to modify diffusion and CLIP models, altering the way in which latents are denoised such as applying styles. Multiple LoRA nodes can be linked together.',
   inputs: {
-    model: MODEL,
-    clip: CLIP,
+    model: described(MODEL, 'The diffusion model the LoRA will be applied to.'),
+    clip: described(CLIP, 'The CLIP model the LoRA will be applied to.'),
     lora_name: COMBO(listLoras, { tooltip: 'The name of the LoRA.' }),
     strength_model: strength('diffusion model'),
     strength_clip: strength('CLIP model'),
