@@ -12,6 +12,7 @@ import { decodeImage } from '../../imaging/codec.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { MODEL_POOL } from '../../runtime/services.js';
 import { classify, ensureToyworld, MODELS_DIR } from '../nodes/diffusion/helpers.js';
+import { writeWorkflowInputs } from './helpers.js';
 
 type Wf = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 let host: Host;
@@ -20,6 +21,7 @@ let base: string;
 beforeAll(async () => {
   await ensureToyworld();
   base = await mkdtemp(path.join(tmpdir(), 'lf-lora-wf-'));
+  await writeWorkflowInputs(path.join(base, 'input'));
   host = await createHost({ baseDir: base, modelsDir: MODELS_DIR });
 });
 afterAll(async () => {
@@ -70,4 +72,20 @@ describe('LoRA and embedding workflows (toyworld)', () => {
     expect(without).toMatch(/ triangle$/);
     expect(without).not.toBe('red triangle');
   }, 60_000);
+
+  // With the ControlNet on every step (and on the negative row), only cnet/ runs: were it unpatched, the two
+  // pictures would be equal bit for bit. The silhouette components outweigh the prototypes the LoRA moves, so
+  // the change is small.
+  it('the residual U-Net (cnet/) is patched too: with the ControlNet on every step, the LoRA still changes the picture', async () => {
+    const withLora = (strength: number) => (wf: Wf) => {
+      wf['20'] = { class_type: 'LoraLoaderModelOnly', inputs: { model: ['4', 0], lora_name: 'toyworld-purple.safetensors', strength_model: strength } };
+      wf['3'].inputs.model = ['20', 0];
+      wf['6'].inputs.text = 'a red circle';
+    };
+    const on = (await run('controlnet', withLora(1))).image.data;
+    const off = (await run('controlnet', withLora(0))).image.data;
+    let diff = 0;
+    for (let i = 0; i < on.length; i++) diff = Math.max(diff, Math.abs(on[i]! - off[i]!));
+    expect(diff).toBeGreaterThan(0);
+  }, 120_000);
 });
