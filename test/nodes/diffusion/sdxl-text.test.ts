@@ -43,6 +43,17 @@ describe('SDXL text nodes', () => {
     expect((await encodeText(refiner, 'a red circle'))[0]!.embeds.shape).toEqual([1, 77, 1280]);
   });
 
+  it('weights per tower against that tower\'s empty prompt; the pooled output stays the unweighted one', async () => {
+    const clip = loadCheckpoint(XL, 'toyworld-xl', host.services.get(MODEL_POOL)).clip;
+    const [plain] = await encodeText(clip, 'a red circle');
+    const [weighted] = await encodeText(clip, 'a (red:1.5) circle');
+    const at = (t: typeof plain, token: number, dim: number) => t!.embeds.data[token * 2048 + dim]!;
+    // Token 2 is "red": toyworld-xl's concept vector is one-hot on colour 0 in both towers (clip_l at 0, clip_g at 768).
+    expect([at(plain, 2, 0), at(plain, 2, 768)]).toEqual([1, 1]);
+    expect([at(weighted, 2, 0), at(weighted, 2, 768)]).toEqual([1.5, 1.5]);
+    expect(Array.from(weighted!.pooled!.data)).toEqual(Array.from(plain!.pooled!.data));
+  });
+
   it('names a missing tokenizer_2/ at load, and a text encoder without hidden_states.N when encoding', async () => {
     const pool = host.services.get(MODEL_POOL);
     const noTok = path.join(tempDir('lf-xl-notok-'), 'xl');
