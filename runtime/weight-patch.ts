@@ -15,11 +15,12 @@ import { elementBytes, readInitializerF32 } from './onnx-weights.js';
 import type { SafetensorsHeader } from './safetensors.js';
 import { readSafetensorsHeader, readTensorF32 } from './safetensors.js';
 
-/** One low-rank term: `scale` already folds strength and alpha / rank. */
+/** One low-rank term: `scale` already folds strength and alpha / rank; `mid` is LoCon's Tucker factor. */
 export interface LowRankTerm {
   readonly file: string;
   readonly up: string;
   readonly down: string;
+  readonly mid?: string;
   readonly scale: number;
 }
 
@@ -73,11 +74,36 @@ function tensorShape(h: SafetensorsHeader, key: string): readonly number[] {
   return t.shape;
 }
 
+/**
+ * LoCon's Tucker down factor, as ComfyUI's LoRAAdapter.calculate_weight builds it: down'[o, i, y, x] =
+ * sum_r down[r, i] * mid[o, r, y, x], for down [rank, in(, 1, 1)] and mid [rank, rank, kh, kw].
+ */
+function tuckerDown(down: Float32Array, downShape: readonly number[], mid: Float32Array, midShape: readonly number[]): Float32Array {
+  const [ro, ri, kh, kw] = midShape;
+  const inn = product(downShape.slice(1));
+  if (downShape[0] !== ri) throw new WeightPatchError(`Tucker factor [${midShape.join(', ')}] does not take a down factor of rank ${downShape[0]}`);
+  const k = kh * kw;
+  const out = new Float32Array(ro * inn * k);
+  for (let o = 0; o < ro; o++) {
+    for (let i = 0; i < inn; i++) {
+      for (let p = 0; p < k; p++) {
+        let acc = 0;
+        for (let r = 0; r < ri; r++) acc += down[r * inn + i] * mid[(o * ri + r) * k + p];
+        out[(o * inn + i) * k + p] = acc;
+      }
+    }
+  }
+  return out;
+}
+
 /** Adds scale * up @ down to `w` (laid out [out, in...], or [in, out] when transposed). */
 function addLowRank(w: Float32Array, dims: readonly number[], d: WeightDelta, term: LowRankTerm, headers: Headers): void {
   const h = headers.get(term.file);
   const upShape = tensorShape(h, term.up);
-  const downShape = tensorShape(h, term.down);
+  const rawDownShape = tensorShape(h, term.down);
+  const midShape = term.mid ? tensorShape(h, term.mid) : undefined;
+  // With a Tucker factor the down side is [rank, in, kh, kw] (tuckerDown).
+  const downShape = midShape ? [midShape[0], product(rawDownShape.slice(1)), midShape[2], midShape[3]] : rawDownShape;
   const out = upShape[0];
   const rank = product(upShape.slice(1));
   const inn = product(downShape.slice(1));
@@ -88,7 +114,7 @@ function addLowRank(w: Float32Array, dims: readonly number[], d: WeightDelta, te
   const wIn = d.transposed ? product(dims.slice(0, -1)) : product(dims.slice(1));
   if (wOut !== out || wIn !== inn) throw fail(`make a [${out}, ${inn}] delta, the weight is [${wOut}, ${wIn}]`);
   const up = readTensorF32(h, term.up);
-  const down = readTensorF32(h, term.down);
+  const down = midShape && term.mid ? tuckerDown(readTensorF32(h, term.down), rawDownShape, readTensorF32(h, term.mid), midShape) : readTensorF32(h, term.down);
   const s = term.scale;
   if (d.transposed) {
     // W^T [in, out]: one row per input i, delta[i][o] = sum_r up[o][r] down[r][i], contiguous in o.

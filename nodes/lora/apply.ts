@@ -12,17 +12,26 @@ import type { LoraAdapter, LoraFile } from './lora-file.js';
 
 const product = (d: readonly number[]): number => d.reduce((a, x) => a * x, 1);
 
-function checkShape(file: string, a: LoraAdapter, s: WeightSlot): number {
-  const out = a.upShape[0];
+/** The delta's input size: down's, times the Tucker middle factor's kernel when there is one. */
+function deltaInputs(file: string, a: LoraAdapter): number {
+  if (!a.mid || !a.midShape) return product(a.downShape.slice(1));
   const rank = a.downShape[0];
-  const inn = product(a.downShape.slice(1));
+  if (a.midShape.length !== 4 || a.midShape[1] !== rank) {
+    throw new LoraMismatchError(`${file}: '${a.mid}' [${a.midShape.join(', ')}] does not fit '${a.down}' [${a.downShape.join(', ')}] (want [rank, ${rank}, kh, kw])`);
+  }
+  return product(a.downShape.slice(1)) * a.midShape[2] * a.midShape[3];
+}
+
+function checkShape(file: string, a: LoraAdapter, s: WeightSlot): void {
+  const out = a.upShape[0];
+  const rank = a.mid && a.midShape ? a.midShape[0] : a.downShape[0];
+  const inn = deltaInputs(file, a);
   const fail = (why: string): LoraMismatchError =>
     new LoraMismatchError(`${file}: '${a.up}' [${a.upShape.join(', ')}] x '${a.down}' [${a.downShape.join(', ')}] ${why} ('${s.module}' is [${s.dims.join(', ')}]${s.transposed ? ' stored transposed' : ''})`);
   if (product(a.upShape.slice(1)) !== rank) throw fail(`disagree on the rank (${product(a.upShape.slice(1))} vs ${rank})`);
   const wOut = s.transposed ? s.dims[s.dims.length - 1] : s.dims[0];
   const wIn = s.transposed ? product(s.dims.slice(0, -1)) : product(s.dims.slice(1));
   if (wOut !== out || wIn !== inn) throw fail(`give a [${out}, ${inn}] delta for a [${wOut}, ${wIn}] weight; is the LoRA for another model?`);
-  return rank;
 }
 
 /** The deltas `lora` adds at `strength` to the weights `keyMap` names, and the adapters it matched. */
@@ -32,9 +41,11 @@ export function loraDeltas(lora: LoraFile, keyMap: ReadonlyMap<string, WeightSlo
   for (const a of lora.adapters.values()) {
     const slot = keyMap.get(a.prefix);
     if (!slot) continue;
-    const rank = checkShape(lora.file, a, slot);
+    checkShape(lora.file, a, slot);
     matched.push(a);
-    const term: LowRankTerm = { file: lora.file, up: a.up, down: a.down, scale: strength * (a.alpha !== undefined ? a.alpha / rank : 1) };
+    // ComfyUI's alpha / mat2.shape[0]: the down factor's rank, also with a middle factor.
+    const scale = strength * (a.alpha !== undefined ? a.alpha / a.downShape[0] : 1);
+    const term: LowRankTerm = { file: lora.file, up: a.up, down: a.down, ...(a.mid ? { mid: a.mid } : {}), scale };
     deltas.push({ target: slot.target, transposed: slot.transposed, terms: [term] });
   }
   return { deltas, matched };

@@ -14,6 +14,9 @@ export interface LoraAdapter {
   readonly down: string;
   readonly upShape: readonly number[];
   readonly downShape: readonly number[];
+  /** LoCon's Tucker middle factor `<prefix>.lora_mid.weight` [rank, rank, kh, kw], when the file has one. */
+  readonly mid?: string;
+  readonly midShape?: readonly number[];
   /** From `<prefix>.alpha`; undefined means scale 1 (ComfyUI: alpha = 1.0 when the file has none). */
   readonly alpha?: number;
   /** Every key this adapter uses (to tell unmatched keys apart). */
@@ -37,7 +40,7 @@ const PAIRS: readonly (readonly [string, string])[] = [
   ['.lora_linear_layer.up.weight', '.lora_linear_layer.down.weight'],
 ];
 
-/** LoCon's Tucker middle factor: ComfyUI supports it; latentflow does not, and says so. */
+/** LoCon's Tucker middle factor (kohya-format files only, as ComfyUI reads it). */
 const MID = '.lora_mid.weight';
 
 /** Reads and groups the adapters of a .safetensors LoRA file (header and alphas only; factors stay on disk). */
@@ -53,13 +56,16 @@ export function readLoraFile(file: string): LoraFile {
       const down = prefix + downSuffix;
       const downInfo = header.tensors.get(down);
       if (!downInfo) throw new LoraFileError(`${file}: '${key}' has no matching '${down}'`);
-      if (header.tensors.has(prefix + MID)) throw new LoraFileError(`${file}: '${prefix}${MID}' is a LoCon Tucker factor, which latentflow does not support`);
+      const midInfo = upSuffix === '.lora_up.weight' ? header.tensors.get(prefix + MID) : undefined;
       const alphaKey = `${prefix}.alpha`;
       const alpha = header.tensors.has(alphaKey) ? readScalar(header, alphaKey) : undefined;
       const upInfo = header.tensors.get(key);
-      const own = [key, down, ...(alpha !== undefined ? [alphaKey] : [])];
+      const own = [key, down, ...(alpha !== undefined ? [alphaKey] : []), ...(midInfo ? [midInfo.key] : [])];
       own.forEach((k) => used.add(k));
-      adapters.set(prefix, { prefix, up: key, down, upShape: upInfo?.shape ?? [], downShape: downInfo.shape, alpha, keys: own });
+      adapters.set(prefix, {
+        prefix, up: key, down, upShape: upInfo?.shape ?? [], downShape: downInfo.shape, alpha, keys: own,
+        ...(midInfo ? { mid: midInfo.key, midShape: midInfo.shape } : {}),
+      });
       break;
     }
   }

@@ -104,4 +104,22 @@ describe('weight patches', () => {
     expect(() => computePatch(index, { deltas: [{ target: 'nope', transposed: false, terms: [{ file: lora, up: 'up', down: 'down', scale: 1 }] }] }))
       .toThrow(/has no initializer 'nope'/);
   });
+
+  it('builds LoCon Tucker down factors as ComfyUI does: down[o, i, y, x] = sum_r down[r, i] mid[o, r, y, x]', () => {
+    const g = new GraphBuilder('conv');
+    g.input('x', 'float32', [1, 1]);
+    const w = g.f32('conv', [10, 20], [1, 1, 1, 2]);
+    g.output('y', g.op('Identity', ['x']), 'float32', [1, 1]);
+    const file = path.join(dir, 'conv.onnx');
+    writeFileSync(file, g.toBytes());
+    const tucker = path.join(dir, 'tucker.safetensors');
+    writeFileSync(tucker, encodeSafetensors({
+      down: { dtype: 'F32', shape: [2, 1, 1, 1], data: [1, 2] },
+      mid: { dtype: 'F32', shape: [2, 2, 1, 2], data: [1, 0, 0, 1, 2, 1, 1, 0] },
+      up: { dtype: 'F32', shape: [1, 2, 1, 1], data: [1, -1] },
+    }));
+    const { buffer, tensors } = computePatch(readWeightIndex(file), { deltas: [{ target: w, transposed: false, terms: [{ file: tucker, up: 'up', down: 'down', mid: 'mid', scale: 0.5 }] }] });
+    // down' [o=0] = 1*[1,0] + 2*[0,1] = [1, 2]; [o=1] = 1*[2,1] + 2*[1,0] = [4, 1]; up @ down' = [1-4, 2-1] = [-3, 1].
+    expect([...new Float32Array(buffer, tensors[0].offset, 2)]).toEqual([10 - 1.5, 20 + 0.5]);
+  });
 });
