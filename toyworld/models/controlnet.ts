@@ -4,7 +4,8 @@
  * coverage (times LINE_GAIN, capped at 1, so edges and line art count) as `down_block_0` [B,1,h,w] and a plane of ones as `mid_block_res_sample`; the engine scales
  * both by the strength. The residual U-Net adds one mixture component per colour to the analytic
  * denoiser's prototypes (spec/toyworld.md, "U-Net"): the background with the silhouette painted in that
- * colour (coverage clipped to 0..1), with the colour's text logit plus a boost and log(strength) as prior.
+ * colour (coverage clipped to 0..1), with the colour's best prototype logit (from the U-Net's text prior) plus a
+ * boost and log(strength) as prior.
  * The posterior then follows the silhouette in the prompted colour while the control applies, and the
  * plain prototypes take over after end_percent. Same I/O names and layout as real ONNX ControlNets
  * (onnx-web's `down_block_i` / `mid_block_additional_residual`), so the engine binds it like one.
@@ -44,7 +45,7 @@ export function declareResidualInputs(g: GraphBuilder, io: FloatIo): ResidualInp
  * Per-row components [B, K + colours, 4, h, w] (the shared prototypes `z` [K,4,h,w] expanded, then the
  * silhouette templates) and their log prior [B, K + colours].
  */
-export function controlComponents(g: GraphBuilder, z: string, concepts: string, logits: string, K: number, res: ResidualInputs): { all: string; logPriorAll: string } {
+export function controlComponents(g: GraphBuilder, z: string, logits: string, K: number, res: ResidualInputs): { all: string; logPriorAll: string } {
   const NC = COLOURS.length;
   const bg = colourLatent(BACKGROUND);
   const delta = COLOURS.flatMap((c) => colourLatent(c.rgb).map((v, i) => v - bg[i]!));
@@ -59,10 +60,12 @@ export function controlComponents(g: GraphBuilder, z: string, concepts: string, 
   const protos = g.op('Expand', [g.op('Unsqueeze', [z, g.i64('axis', [0])]), expandTo]);
   const all = g.op('Concat', [protos, templates], { axis: A.i(1) });
 
-  const colourConcepts = g.op('Slice', [concepts, g.i64('start', [0]), g.i64('end', [NC]), g.i64('axes', [1])]);
+  // Each colour's best prototype logit (prototypes are colour-major): the text prior as the U-Net's own
+  // (possibly LoRA-patched) prior matrix gives it, so what changes the prototypes' colour changes the control's.
+  const colourLogits = g.op('ReduceMax', [g.op('Reshape', [logits, g.i64('shape', [0, NC, -1])])], { axes: A.ints([2]), keepdims: A.i(0) });
   const strength = g.op('ReduceMean', [res.weight], { axes: A.ints([1, 2, 3]), keepdims: A.i(0) });
   const logStrength = g.op('Unsqueeze', [g.op('Log', [g.op('Max', [strength, scalar(g, 1e-12)])]), g.i64('axis', [1])]);
-  const control = g.op('Add', [g.op('Add', [g.op('Mul', [colourConcepts, scalar(g, BETA)]), scalar(g, BETA + CONTROL_BOOST)]), logStrength]);
+  const control = g.op('Add', [g.op('Add', [colourLogits, scalar(g, CONTROL_BOOST)]), logStrength]);
   const logPriorAll = g.op('LogSoftmax', [g.op('Concat', [logits, control], { axis: A.i(-1) })], { axis: A.i(-1) });
   return { all, logPriorAll };
 }

@@ -87,7 +87,7 @@ export function buildUnet(protoLatents: Float32Array, opts: UnetOptions): Uint8A
     coordinate_transformation_mode: A.s('half_pixel'),
   });
 
-  const { all, logPriorAll } = residuals ? controlComponents(g, z, concepts, logits, K, residuals) : { all: z, logPriorAll: logPrior };
+  const { all, logPriorAll } = residuals ? controlComponents(g, z, logits, K, residuals) : { all: z, logPriorAll: logPrior };
   const batched = residuals !== undefined;
 
   // ||x - z_k||^2 from the differences themselves: the expanded form cancels near a prototype.

@@ -162,6 +162,18 @@ describe('toyworld ControlNet', () => {
     expect(iou(await image({ mask: true }), 'red')).toBeGreaterThan(0.8);
   }, 120_000);
 
+  it('composes with a LoRA that patches both U-Nets: toyworld-purple repaints the silhouette purple', async () => {
+    const wf = workflow() as unknown as Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+    wf.lora = { class_type: 'LoraLoader', inputs: { model: ['ck', 0], clip: ['ck', 1], lora_name: 'toyworld-purple.safetensors', strength_model: 1, strength_clip: 1 } };
+    for (const id of ['pos', 'neg']) wf[id]!.inputs.clip = ['lora', 1];
+    wf.ks!.inputs.model = ['lora', 0];
+    const res = await host.engine.run(wf as unknown as ApiWorkflow);
+    expect(res.error?.message).toBeUndefined();
+    const [img] = Object.values(res.outputs).flatMap((ui) => (ui.images ?? []) as { filename: string; subfolder: string }[]);
+    const out = (await decodeImage(await readFile(path.join(base, 'output', img!.subfolder, img!.filename)))).image;
+    expect(iou(out, 'purple')).toBeGreaterThan(0.85);
+  }, 120_000);
+
   it('strength 0 gives exactly the picture without ControlNet', async () => {
     const plain = await image({ control: false });
     const zero = await image({ strength: 0 });
