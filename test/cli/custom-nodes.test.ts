@@ -18,7 +18,7 @@ describe('loadCustomNodes', () => {
     const stub = path.resolve(import.meta.dirname, '../server/stub-nodes.ts');
     const extra = module('default.mjs', "export default [{ type: 'Extra', run() {}, outputs: {} }];");
     const nodes = await loadCustomNodes([stub, extra]);
-    expect(nodes.map((n) => n.type)).toEqual(['SlowImage', 'FailingNode', 'CrashNode', 'SlowSave', 'Extra']);
+    expect(nodes.map((n) => n.type)).toEqual(['SlowImage', 'FailingNode', 'CrashNode', 'ThrowingNode', 'AllocNode', 'PreviewFlag', 'SlowSave', 'Extra']);
   });
 
   it('refuses a module whose export is not a list of node definitions, naming the file', async () => {
