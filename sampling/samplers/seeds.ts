@@ -40,20 +40,7 @@ function seeds2({ r, solver, stochastic }: Seeds2Options): Sampler {
       const hEta = h * (eta + 1);
       const sigmaS1 = Math.exp(-(lambdaS + r * h));
 
-      const x2 = new Float32Array(n);
-      const a1 = (sigmaS1 / s) * Math.exp(-r * h * eta);
-      const b1 = hPhi1(-r * hEta);
-      for (let k = 0; k < n; k++) x2[k] = a1 * x[k] - b1 * denoised[k];
-      let sde: Float32Array | undefined;
-      if (inject) {
-        const w = c.ancestralNoise();
-        const amp = Math.sqrt(-Math.expm1(-2 * r * h * eta));
-        sde = new Float32Array(n);
-        for (let k = 0; k < n; k++) {
-          sde[k] = amp * w[k];
-          x2[k] += sde[k] * sigmaS1 * sNoise;
-        }
-      }
+      const { x2, sde } = firstStage(c, x, denoised, { s, sigmaS1, r, h, eta, hEta, sNoise, inject });
       const denoised2 = await c.denoise(x2, sigmaS1);
 
       const next = new Float32Array(n);
@@ -66,13 +53,7 @@ function seeds2({ r, solver, stochastic }: Seeds2Options): Sampler {
         const bb1 = hPhi1(-hEta) - b2;
         for (let k = 0; k < n; k++) next[k] = a * x[k] - (bb1 * denoised[k] + b2 * denoised2[k]);
       }
-      if (sde) {
-        const seg = (r - 1) * h * eta;
-        const keep = Math.exp(seg);
-        const amp = Math.sqrt(-Math.expm1(2 * seg));
-        const w = c.ancestralNoise();
-        for (let k = 0; k < n; k++) next[k] += (sde[k] * keep + amp * w[k]) * sNext * sNoise;
-      }
+      if (sde) addSegmentNoise(c, sde, next, (r - 1) * h * eta, sNext * sNoise);
       x = next;
     }
     return c.tensor(x);
@@ -113,20 +94,7 @@ export const sampleSeeds3: Sampler = async (denoise, x0, sigmas, opts) => {
     const sigmaS1 = Math.exp(-(lambdaS + r1 * h));
     const sigmaS2 = Math.exp(-(lambdaS + r2 * h));
 
-    const x2 = new Float32Array(n);
-    const a1 = (sigmaS1 / s) * Math.exp(-r1 * h * eta);
-    const p1 = hPhi1(-r1 * hEta);
-    for (let k = 0; k < n; k++) x2[k] = a1 * x[k] - p1 * denoised[k];
-    let sde: Float32Array | undefined;
-    if (inject) {
-      const w = c.ancestralNoise();
-      const amp = Math.sqrt(-Math.expm1(-2 * r1 * h * eta));
-      sde = new Float32Array(n);
-      for (let k = 0; k < n; k++) {
-        sde[k] = amp * w[k];
-        x2[k] += sde[k] * sigmaS1 * sNoise;
-      }
-    }
+    const { x2, sde } = firstStage(c, x, denoised, { s, sigmaS1, r: r1, h, eta, hEta, sNoise, inject });
     const denoised2 = await c.denoise(x2, sigmaS1);
 
     const a32 = (r2 / r1) * hPhi2(-r2 * hEta);
@@ -157,4 +125,24 @@ function addSegmentNoise(c: SamplerContext, sde: Float32Array, x: Float32Array, 
     sde[k] = sde[k] * keep + amp * w[k];
     x[k] += sde[k] * scale;
   }
+}
+
+interface StageAt { s: number; sigmaS1: number; r: number; h: number; eta: number; hEta: number; sNoise: number; inject: boolean }
+
+/** The first SEEDS stage, shared by seeds_2 and seeds_3: x2 = a x - h phi_1 denoised, plus its noise (kept as `sde` for the next stages). */
+function firstStage(c: SamplerContext, x: Float32Array, denoised: Float32Array, t: StageAt): { x2: Float32Array; sde?: Float32Array } {
+  const n = x.length;
+  const x2 = new Float32Array(n);
+  const a1 = (t.sigmaS1 / t.s) * Math.exp(-t.r * t.h * t.eta);
+  const b1 = hPhi1(-t.r * t.hEta);
+  for (let k = 0; k < n; k++) x2[k] = a1 * x[k] - b1 * denoised[k];
+  if (!t.inject) return { x2 };
+  const w = c.ancestralNoise();
+  const amp = Math.sqrt(-Math.expm1(-2 * t.r * t.h * t.eta));
+  const sde = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    sde[k] = amp * w[k];
+    x2[k] += sde[k] * t.sigmaS1 * t.sNoise;
+  }
+  return { x2, sde };
 }
