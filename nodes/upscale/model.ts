@@ -3,32 +3,18 @@
  * scale is read from the graph's static sizes or, for exports with dynamic sizes, probed once on a small
  * grey input (what spandrel reads from a state dict, an ONNX file only tells by running).
  */
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import { inspectModelFile } from '../../runtime/model-file.js';
 import { InferenceError, SessionFeedError } from '../../runtime/errors.js';
 import { Tensor } from '../../runtime/tensor.js';
+import { listFilesWithExtensions } from '../../runtime/model-folders.js';
 import { SessionHandle, type DiffusionSession, type SessionSource } from '../../runtime/session-handle.js';
 import { readSignature, type UpscaleSignature } from './signature.js';
 import { UpscaleModelError } from './errors.js';
 import type { UpscaleGeometry, UpscaleModel } from './types.js';
 
 /** `.onnx` files under `dir`, recursively, as relative '/'-separated names (ComfyUI lists subfolders too). */
-export function listOnnxFiles(dir: string, prefix = ''): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listOnnxFiles(path.join(dir, e.name), rel));
-    else if (e.name.toLowerCase().endsWith('.onnx')) out.push(rel);
-  }
-  return out.sort();
+export function listOnnxFiles(dir: string): string[] {
+  return listFilesWithExtensions(dir, ['.onnx']);
 }
 
 /** Reads and checks a model file's signature (no session is created). */
